@@ -1,0 +1,284 @@
+"""Exercises, their tests, and the in-notebook ``check``.
+
+An :class:`Exercise` is registered once, in ``labkit/exercises/labNN.py``: its id
+(``"NN.name"``), title, the name the student defines, the reference implementation and a
+list of :class:`Test` objects, each worth some points. :func:`check` runs the tests on what
+the student passed; the batch grader (``labkit grade``) runs the same tests on the names a
+submission defined.
+
+Every call into student code goes through :class:`Student`, which
+
+- turns ``NotImplementedError`` into "not attempted" and any other exception into a short
+  failure naming the exception,
+- stops a call that runs longer than the test's time limit,
+- makes labkit's own reference for this exercise unavailable while the student's code runs.
+
+Example
+-------
+>>> from labkit.grading.core import Exercise, Test, run_exercise
+>>> def same_as_reference(ctx):
+...     ctx.expect_close(ctx.student(3), ctx.reference(3), what="f(3)")
+>>> ex = Exercise("99.double", "Double a number", name="double",
+...               reference=lambda x: 2 * x, tests=(Test("f(3)", 1, same_as_reference),))
+>>> run_exercise(ex, [lambda x: x + x], seed=0).score
+1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labkit.grading.compare import Mismatch, expect_array, expect_close, expect_equal
+
+DEFAULT_TIME_LIMIT_S = 10.0
+_BLOCKED: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "labkit_blocked_references", default=frozenset()
+)
+
+
+class NotAttempted(Exception):
+    """The student's function still raises ``NotImplementedError``."""
+
+
+class ReferenceUsed(Exception):
+    """The student's code called labkit's own reference for the exercise being checked."""
+
+
+class StudentError(Exception):
+    """The student's code raised; the message names the exception and where it came from."""
+
+
+class TimeLimit(BaseException):
+    """The student's code ran longer than the test allows.
+
+    A ``BaseException`` so that a student's ``except Exception:`` cannot swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class Test:
+    """One graded test: a name, its points and ``run(ctx)`` that raises on a mismatch."""
+
+    name: str
+    points: int
+    run: Callable[[TestContext], None]
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise of lab ``NN``: the student defines ``name``; ``tests`` grade it."""
+
+    id: str
+    title: str
+    name: str
+    reference: Callable[..., Any]
+    tests: tuple[Test, ...]
+    hint: str = ""
+
+    @property
+    def lab(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def points(self) -> int:
+        return sum(t.points for t in self.tests)
+
+
+@dataclass
+class Result:
+    """What one exercise scored, with the first failure's stage, message and hint."""
+
+    exercise_id: str
+    score: int
+    max_score: int
+    status: str  # "passed", "failed", "not attempted", "missing"
+    stage: str = ""
+    message: str = ""
+    hint: str = ""
+    seed: int | None = None
+    passed_tests: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"<Result {self.exercise_id}: {self.score}/{self.max_score} {self.status}>"
+
+    def line(self) -> str:
+        """The one line shown in the notebook and the feedback file."""
+        pts = f"{self.score}/{self.max_score} points"
+        if self.status == "passed":
+            return f"✓ {self.exercise_id} — {pts}"
+        if self.status == "not attempted":
+            return (
+                f"○ {self.exercise_id} — not attempted yet ({pts}): replace "
+                "`raise NotImplementedError()` with your code and run the check again."
+            )
+        if self.status == "missing":
+            return f"✗ {self.exercise_id} — {pts}: {self.message}"
+        return f"✗ {self.exercise_id} — {pts} [{self.stage}] {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Student:
+    """A guarded handle on the student's object for one test (see module docstring)."""
+
+    def __init__(self, obj: Any, exercise: Exercise, time_limit_s: float):
+        self.obj = obj
+        self._exercise = exercise
+        self._time_limit_s = time_limit_s
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not callable(self.obj):
+            raise Mismatch(
+                "callable",
+                f"`{self._exercise.name}` should be a function, got {type(self.obj).__name__}",
+                "Define it with `def " + self._exercise.name + "(...):` and run that cell.",
+            )
+        with _blocking(self._exercise.id):
+            return _call_limited(self.obj, args, kwargs, self._time_limit_s)
+
+
+class TestContext:
+    """What a test sees: the guarded ``student``, the ``reference`` and a seeded ``rng``."""
+
+    expect_close = staticmethod(expect_close)
+    expect_array = staticmethod(expect_array)
+    expect_equal = staticmethod(expect_equal)
+
+    def __init__(self, student: Student, reference: Callable[..., Any], rng: np.random.Generator):
+        self.student = student
+        self.reference = reference
+        self.rng = rng
+
+
+def reference_for(exercise_id: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a labkit function as the reference answer of ``exercise_id``.
+
+    While that exercise is checked, calling the function raises :class:`ReferenceUsed`,
+    so a student cannot pass by calling labkit's own answer.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if exercise_id in _BLOCKED.get():
+                raise ReferenceUsed(
+                    f"your code calls labkit's own `{fn.__module__}.{fn.__name__}`, the "
+                    f"reference answer of {exercise_id}; write the computation yourself"
+                )
+            return fn(*args, **kwargs)
+
+        wrapper.__labkit_exercise__ = exercise_id  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+@contextlib.contextmanager
+def _blocking(exercise_id: str) -> Iterator[None]:
+    token = _BLOCKED.set(_BLOCKED.get() | {exercise_id})
+    try:
+        yield
+    finally:
+        _BLOCKED.reset(token)
+
+
+def _call_limited(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: float) -> Any:
+    """Call ``fn`` with a wall-time limit; exceptions become Mismatch / NotAttempted."""
+    try:
+        if hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+            return _call_with_alarm(fn, args, kwargs, seconds)
+        return _call_in_thread(fn, args, kwargs, seconds)
+    except (NotAttempted, ReferenceUsed, TimeLimit, Mismatch):
+        raise
+    except NotImplementedError as exc:
+        raise NotAttempted() from exc
+    except RecursionError as exc:
+        raise StudentError("your function recursed without end (RecursionError)") from exc
+    except Exception as exc:  # student code may raise anything
+        raise StudentError(f"your function raised {type(exc).__name__}: {exc}") from exc
+
+
+def _call_with_alarm(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: float) -> Any:
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TimeLimit(f"your function did not return within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _call_in_thread(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: float) -> Any:
+    box: dict[str, Any] = {}
+    ctx = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            box["value"] = ctx.run(fn, *args, **kwargs)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeLimit(f"your function did not return within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def run_exercise(exercise: Exercise, objects: Sequence[Any], *, seed: int) -> Result:
+    """Run every test of ``exercise`` on ``objects[0]`` and return the :class:`Result`."""
+    result = Result(exercise.id, 0, exercise.points, "passed", seed=seed)
+    if len(objects) != 1:
+        return _failed(result, "call", f"check takes one object, got {len(objects)}",
+                       f'Call check("{exercise.id}", {exercise.name}).')
+    for index, test in enumerate(exercise.tests):
+        student = Student(objects[0], exercise, test.time_limit_s)
+        ctx = TestContext(student, exercise.reference, np.random.default_rng([seed, index]))
+        try:
+            test.run(ctx)
+        except NotAttempted:
+            result.status = "not attempted"
+            result.score = 0
+            return result
+        except ReferenceUsed as exc:
+            result.score = 0
+            return _failed(result, "reference", str(exc), "The check needs your own code.")
+        except Mismatch as exc:
+            if result.status == "passed":
+                _failed(result, exc.stage, f"{test.name}: {exc.message}", exc.hint)
+            continue
+        except TimeLimit as exc:  # later tests would hang too: stop here
+            return _failed(result, "time limit", f"{test.name}: {exc}",
+                           "Look for a loop that never ends.")
+        except StudentError as exc:
+            if result.status == "passed":
+                _failed(result, "error", f"{test.name}: {exc}", exercise.hint)
+            continue
+        result.score += test.points
+        result.passed_tests.append(test.name)
+    return result
+
+
+def _failed(result: Result, stage: str, message: str, hint: str) -> Result:
+    result.status = "failed"
+    result.stage = stage
+    result.message = message
+    result.hint = hint
+    return result
