@@ -1,0 +1,252 @@
+"""``labkit grade``: grade a folder of submissions into a gradebook CSV and feedback files.
+
+Each submission runs in its own worker process (:mod:`labkit.grading.worker`) with a
+fresh kernel in a fresh temporary folder, ``workers`` at a time, each within a time
+limit. The gradebook has one row per submission and one column per exercise; it is
+written atomically, and neither it nor the feedback files replace existing files unless
+``overwrite=True``. Submissions are never modified.
+
+Example
+-------
+>>> student_id(Path("submissions/alice/00_welcome_and_setup.ipynb"))
+'alice'
+>>> student_id(Path("bob_00.ipynb"), r"(?P<id>[a-z]+)_")
+'bob'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.grading.release import NOTEBOOK_NAME
+
+STATUSES = ("ok", "timeout", "error", "not a notebook", "wrong notebook")
+
+
+@dataclass
+class Submission:
+    """One graded file: who, which lab, status and per-exercise results."""
+
+    path: Path
+    student: str
+    status: str = "error"
+    lab: str | None = None
+    message: str = ""
+    results: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> int:
+        return sum(r["score"] for r in self.results)
+
+    @property
+    def max_score(self) -> int:
+        return sum(r["max_score"] for r in self.results)
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.student} lab {self.lab}: {self.score}/{self.max_score} {self.status}>"
+
+
+def student_id(path: Path, pattern: str | None = None) -> str:
+    """The student's id from the file name: ``pattern``'s group ``id`` (or group 1), else
+    the parent folder for a file named like the course notebook, else the file's stem."""
+    if pattern:
+        match = re.search(pattern, path.name)
+        if match:
+            return match.group("id") if "id" in match.re.groupindex else match.group(
+                1 if match.re.groups else 0)
+    if NOTEBOOK_NAME.match(path.name) and path.parent.name:
+        return path.parent.name
+    return path.stem
+
+
+def find_submissions(paths: list[Path]) -> list[Path]:
+    """Files named on the command line, and every ``*.ipynb`` below named folders."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.ipynb")
+                            if ".ipynb_checkpoints" not in p.parts and p.is_file())
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return found
+
+
+def _kill_tree(pid: int) -> None:
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        procs = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float) -> Submission:
+    cmd = [sys.executable, "-m", "labkit.grading.worker", str(sub.path), "--seed", str(seed),
+           "--cell-timeout", str(timeout_s)]
+    if lab:
+        cmd += ["--lab", lab]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc.pid)
+        proc.communicate()
+        sub.status, sub.message = "timeout", f"did not finish within {timeout_s:g} s"
+        sub.seconds = round(time.monotonic() - start, 1)
+        return sub
+    sub.seconds = round(time.monotonic() - start, 1)
+    lines = [line for line in out.splitlines() if line.strip()]
+    try:
+        row = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        sub.status, sub.message = "error", f"grader worker failed (exit code {proc.returncode})"
+        return sub
+    sub.status, sub.lab, sub.message = row["status"], row.get("lab"), row.get("message", "")
+    sub.results = row.get("results", [])
+    return sub
+
+
+def _columns(subs: list[Submission]) -> list[str]:
+    from labkit.grading.registry import lab_exercises
+
+    labs = sorted({s.lab for s in subs if s.lab and s.status != "wrong notebook"})
+    return [e.id for lab in labs for e in lab_exercises(lab)]
+
+
+def gradebook_csv(subs: list[Submission]) -> str:
+    """The gradebook as CSV text: one row per submission, one column per exercise."""
+    exercise_ids = _columns(subs)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "file", "lab", *exercise_ids, "total", "max", "percent",
+                     "status", "message"])
+    for s in subs:
+        scores = {r["exercise_id"]: r["score"] for r in s.results}
+        maxes = {e: 0 for e in exercise_ids}
+        if s.lab:
+            from labkit.grading.registry import lab_exercises
+
+            maxes.update({e.id: e.points for e in lab_exercises(s.lab)})
+        max_total = sum(maxes[e] for e in exercise_ids if e.startswith(f"{s.lab}."))
+        percent = f"{100 * s.score / max_total:.1f}" if max_total else "0.0"
+        cells = [scores.get(e, 0) if e.startswith(f"{s.lab}.") else "" for e in exercise_ids]
+        writer.writerow([s.student, str(s.path), s.lab or "", *cells, s.score, max_total,
+                         percent, s.status, s.message])
+    return buffer.getvalue()
+
+
+def feedback_markdown(sub: Submission) -> str:
+    """Per-student feedback: status, then each exercise's line and hint."""
+    lines = [f"# Feedback for {sub.student}", "",
+             f"- notebook: `{sub.path.name}` (lab {sub.lab or '?'})",
+             f"- status: **{sub.status}**" + (f" — {sub.message}" if sub.message else ""),
+             f"- score: **{sub.score}/{sub.max_score}**", ""]
+    for r in sub.results:
+        mark = {"passed": "✓", "not attempted": "○"}.get(r["status"], "✗")
+        lines.append(f"## {mark} {r['exercise_id']}: {r['score']}/{r['max_score']} points")
+        if r["status"] == "not attempted":
+            lines.append("Not attempted.")
+        elif r["status"] != "passed":
+            lines.append(f"{r['message']}")
+            if r.get("hint"):
+                lines.append(f"\nHint: {r['hint']}")
+        if r.get("seed") is not None and r["status"] == "failed":
+            lines.append(f"\n(Tests ran with seed {r['seed']}.)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _feedback_paths(subs: list[Submission], folder: Path) -> dict[int, Path]:
+    paths: dict[int, Path] = {}
+    used: set[Path] = set()
+    for i, sub in enumerate(subs):
+        base = f"{sub.student}_{sub.lab or sub.path.stem}"
+        candidate, n = folder / f"{base}.md", 1
+        while candidate in used:
+            n += 1
+            candidate = folder / f"{base}_{n}.md"
+        used.add(candidate)
+        paths[i] = candidate
+    return paths
+
+
+def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
+          feedback: Path | str | None = None, lab: str | None = None, workers: int = 1,
+          timeout_s: float = 600.0, id_pattern: str | None = None, overwrite: bool = False,
+          progress: bool = True) -> list[Submission]:
+    """Grade submissions into ``output`` (CSV) and ``feedback/`` (Markdown per student)."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+    output = Path(output)
+    feedback = Path(feedback) if feedback else output.with_name(output.stem + "_feedback")
+    files = find_submissions([Path(p) for p in paths])
+    if not files:
+        raise ValueError(f"no submissions found in {', '.join(map(str, paths))}")
+    subs = [Submission(f, student_id(f, id_pattern)) for f in files]
+    targets = [output, *_feedback_paths(subs, feedback).values()]
+    existing = [t for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
+                              "it, or choose another -o / --feedback")
+    seed = secrets.randbelow(2**31)
+    from tqdm.auto import tqdm
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_worker, s, lab, seed, timeout_s) for s in subs]
+        for _ in tqdm(as_completed(futures), total=len(futures), desc="grading",
+                      unit="nb", disable=not progress):
+            pass
+    for sub, path in zip(subs, _feedback_paths(subs, feedback).values()):
+        _write_atomic(path, feedback_markdown(sub))
+    _write_atomic(output, gradebook_csv(subs))
+    return subs
+
+
+def summary_table(subs: list[Submission]) -> str:
+    """A plain-text table of the grading run for the terminal."""
+    rows = [("student", "lab", "score", "percent", "status", "time")]
+    for s in subs:
+        pct = f"{100 * s.score / s.max_score:.0f}%" if s.max_score else "-"
+        rows.append((s.student, s.lab or "?", f"{s.score}/{s.max_score}", pct, s.status,
+                     f"{s.seconds:.0f}s"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    text = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    counts = {st: sum(s.status == st for s in subs) for st in STATUSES}
+    text.append("")
+    text.append(", ".join(f"{n} {st}" for st, n in counts.items() if n))
+    return "\n".join(text)

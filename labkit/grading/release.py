@@ -1,0 +1,221 @@
+"""``labkit release``: build the student notebooks in ``notebooks/`` from ``solutions/``.
+
+For each ``solutions/NN_topic.ipynb`` the student copy ``notebooks/NN_topic.ipynb``
+
+- has every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block replaced by
+  ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the block's indentation;
+- has all outputs and execution counts cleared;
+- carries nbgrader-compatible cell metadata: answer cells ``solution: true``, check cells
+  ``grade: true, locked: true`` with the exercise's points, so nbgrader takes it as it is;
+- has its Colab badge (the markdown cell tagged ``colab-badge``) and Colab install cell
+  (tagged ``colab-setup``) rendered from :data:`labkit.REPOSITORY`, pointing at its own path.
+
+A released notebook records a hash of its cells; a later release refuses to overwrite a
+copy whose cells were edited since (a student's work), unless ``force=True``.
+
+Example
+-------
+>>> import nbformat
+>>> cell = nbformat.v4.new_code_cell("def f(x):\\n    ### BEGIN SOLUTION\\n    return x\\n"
+...                                  "    ### END SOLUTION")
+>>> print(strip_solution(cell.source))
+def f(x):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+import labkit
+from labkit.grading.registry import get_exercise
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d\.[A-Za-z_]\w*)["']""")
+NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+BADGE_TAG, SETUP_TAG = "colab-badge", "colab-setup"
+
+
+class ReleaseError(Exception):
+    """A solution notebook is malformed, or the release would overwrite a student's edits."""
+
+
+def colab_url(folder: str, name: str) -> str:
+    """Colab's URL for ``folder/name`` in the course repository (:data:`labkit.REPOSITORY`)."""
+    return (f"https://colab.research.google.com/github/{labkit.REPOSITORY}/blob/"
+            f"{labkit.BRANCH}/{folder}/{name}")
+
+
+def badge_source(folder: str, name: str) -> str:
+    return ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(folder, name)})")
+
+
+def setup_source() -> str:
+    """The first code cell: installs labkit on Colab only; does nothing elsewhere."""
+    return (
+        "# Setup: on Colab this installs labkit (about 1 minute); elsewhere it does nothing.\n"
+        "import subprocess, sys\n"
+        "if \"google.colab\" in sys.modules:\n"
+        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
+        f"                    \"labkit @ git+https://github.com/{labkit.REPOSITORY}@{labkit.BRANCH}\"],\n"
+        "                   check=True)"
+    )
+
+
+def strip_solution(source: str) -> str:
+    """Replace each solution block in a code cell's source by a stub."""
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(source.splitlines(), 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ReleaseError(f"line {number}: {BEGIN} inside another solution block")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+        elif marker == END:
+            if not inside:
+                raise ReleaseError(f"line {number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ReleaseError(f"{BEGIN} is never closed by {END}")
+    return "\n".join(out)
+
+
+def cells_hash(nb: nbformat.NotebookNode) -> str:
+    """A hash of the cells' types and sources: changes when anyone edits a cell."""
+    h = hashlib.sha256()
+    for cell in nb.cells:
+        h.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, **flags: object) -> None:
+    meta = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
+            "solution": False, "task": False}
+    meta.update(flags)
+    cell.metadata["nbgrader"] = meta
+
+
+def _header_cells(nb: nbformat.NotebookNode, folder: str, name: str) -> None:
+    tags = {tag for cell in nb.cells for tag in cell.metadata.get("tags", [])}
+    for tag in (BADGE_TAG, SETUP_TAG):
+        if tag not in tags:
+            raise ReleaseError(f"{name}: no cell tagged {tag!r}; every notebook needs its "
+                               "Colab badge and Colab setup cell")
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if BADGE_TAG in tags:
+            cell.source = re.sub(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)",
+                                 lambda _: badge_source(folder, name), cell.source)
+            if "[![Open In Colab]" not in cell.source:
+                cell.source = badge_source(folder, name) + "\n\n" + cell.source
+        if SETUP_TAG in tags:
+            cell.source = setup_source()
+
+
+def refresh_solution(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The solution notebook with its Colab cells re-rendered (outputs untouched)."""
+    nb = copy.deepcopy(nb)
+    _header_cells(nb, "solutions", name)
+    return nb
+
+
+def student_copy(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The released form of a solution notebook named ``name`` (``NN_topic.ipynb``)."""
+    match = NOTEBOOK_NAME.match(name)
+    if not match:
+        raise ReleaseError(f"{name}: notebook names look like 'NN_topic.ipynb'")
+    nb = copy.deepcopy(solution)
+    _header_cells(nb, "notebooks", name)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("nbgrader", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        if BEGIN in cell.source:
+            cell.source = strip_solution(cell.source)
+            _nbgrader(cell, f"answer-{index:02d}", solution=True)
+        found = CHECK_CALL.findall(cell.source)
+        if found:
+            points = sum(get_exercise(ex_id).points for ex_id in found)
+            _nbgrader(cell, "check-" + "-".join(found), grade=True, locked=True, points=points)
+    nb.metadata["labkit"] = {"lab": match.group(1), "release": cells_hash(nb)}
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+@dataclass
+class ReleaseReport:
+    """Which files the release wrote (or, with ``check``, would write)."""
+
+    changed: list[Path]
+    unchanged: list[Path]
+
+    def __repr__(self) -> str:
+        return f"<ReleaseReport {len(self.changed)} changed, {len(self.unchanged)} unchanged>"
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _edited_by_hand(path: Path) -> bool:
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError, json.JSONDecodeError, nbformat.reader.NotJSONError):
+        return True
+    recorded = nb.metadata.get("labkit", {}).get("release")
+    return recorded != cells_hash(nb)
+
+
+def release(solutions: Path | str = "solutions", notebooks: Path | str = "notebooks", *,
+            check: bool = False, force: bool = False) -> ReleaseReport:
+    """Build ``notebooks/`` from ``solutions/``; with ``check`` only report differences."""
+    solutions, notebooks = Path(solutions), Path(notebooks)
+    sources = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    if not sources:
+        raise ReleaseError(f"no notebooks named NN_topic.ipynb in {solutions}/")
+    report = ReleaseReport([], [])
+    for src in sources:
+        solution = nbformat.read(src, as_version=4)
+        targets = [(src, _text(refresh_solution(solution, src.name)), False),
+                   (notebooks / src.name, _text(student_copy(solution, src.name)), True)]
+        for path, text, is_student in targets:
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current == text:
+                report.unchanged.append(path)
+                continue
+            report.changed.append(path)
+            if check:
+                continue
+            if is_student and current is not None and not force and _edited_by_hand(path):
+                raise ReleaseError(
+                    f"{path} was edited after the last release (someone's work is in it); "
+                    "move it elsewhere to keep it, or pass --force to overwrite it"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path, text)
+    return report
