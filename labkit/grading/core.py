@@ -68,6 +68,8 @@ class TimeLimit(BaseException):
 class Test:
     """One graded test: a name, its points and ``run(ctx)`` that raises on a mismatch."""
 
+    __test__ = False  # not a pytest test class
+
     name: str
     points: int
     run: Callable[[TestContext], None]
@@ -150,6 +152,8 @@ class Student:
 
 class TestContext:
     """What a test sees: the guarded ``student``, the ``reference`` and a seeded ``rng``."""
+
+    __test__ = False
 
     expect_close = staticmethod(expect_close)
     expect_array = staticmethod(expect_array)
