@@ -159,11 +159,11 @@ def _run_litert(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
 
     with quiet_native_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate"
         interp = Interpreter(model_content=model_bytes)
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    interp.set_tensor(inp["index"], x.astype(inp["dtype"]))
-    interp.invoke()
-    return interp.get_tensor(out["index"])
+        interp.allocate_tensors()
+        inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+        interp.set_tensor(inp["index"], x.astype(inp["dtype"]))
+        interp.invoke()
+        return interp.get_tensor(out["index"])
 
 
 def _quantize_input(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
