@@ -19,7 +19,7 @@ BRANCH = "main"
 
 def doctor() -> int:
     """Print versions, hardware and a LiteRT / TFLite Micro self-test; return an exit code."""
-    from labkit.doctor import run
+    from labkit.system import run
 
     return run()
 

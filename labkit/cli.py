@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from labkit.doctor import run
+    from labkit.system import run
 
     return run(self_test=not args.no_self_test)
 

@@ -1,4 +1,4 @@
-"""``labkit doctor``: what this machine has, and a self-test of the whole toolchain.
+"""``labkit doctor`` (this module is ``labkit.system``): versions, hardware, self-test.
 
 Prints the versions of the stack, the CPU and the SIMD features that matter for inference,
 cores and memory, accelerators, and whether this is Colab; then builds a tiny model,
