@@ -58,10 +58,10 @@ def _execute(args: argparse.Namespace) -> int:
 
 
 def _gestures(args: argparse.Namespace) -> int:
-    from labkit.gestures import rebuild
+    from labkit.gestures import main as gestures_main
 
-    ok = rebuild(args.folder, check=args.check)
-    return 0 if ok is not False else 1
+    folder = ["--folder", str(args.folder)] if args.folder else []
+    return gestures_main(folder + (["--check"] if args.check else []))
 
 
 def build_parser() -> argparse.ArgumentParser:

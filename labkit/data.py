@@ -49,7 +49,8 @@ class Dataset:
 
 def cache_dir() -> Path:
     """Where generated data is cached: ``$LABKIT_CACHE`` or ``~/.cache/labkit``."""
-    return Path(os.environ.get("LABKIT_CACHE") or Path.home() / ".cache" / "labkit")
+    root = os.environ.get("LABKIT_CACHE")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "labkit"
 
 
 def _check_split(split: tuple[float, float, float]) -> tuple[float, float, float]:

@@ -418,8 +418,9 @@ def _repo_dataset_dir() -> Path:
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("LABKIT_CACHE")
-    return (Path(root).expanduser() if root else Path.home() / ".cache" / "labkit") / "gestures"
+    from labkit.data import cache_dir
+
+    return cache_dir() / "gestures"
 
 
 def _complete(folder: Path) -> bool:

@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 import labkit
 from labkit.cli import main
-from labkit.grading.release import ReleaseError, release, strip_solution, student_copy
+from labkit.grading.release import ReleaseError, strip_solution, student_copy
 
 REPO = Path(__file__).resolve().parents[1]
 
