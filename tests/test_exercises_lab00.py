@@ -1,0 +1,34 @@
+"""Exercise 00.model_size_bytes: the reference scores full marks, typical mistakes lose points."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from labkit.grading import get_exercise
+from labkit.grading.core import run_exercise
+
+EXERCISE = get_exercise("00.model_size_bytes")
+
+MISTAKES = {
+    "floor division drops the partial byte": lambda n, b: n * b // 8,
+    "true division returns a float": lambda n, b: n * b / 8,
+    "rounds to nearest instead of up": lambda n, b: round(n * b / 8),
+    "returns bits, not bytes": lambda n, b: n * b,
+    "rounds up per weight (padding each weight)": lambda n, b: n * math.ceil(b / 8),
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_reference_scores_full_marks(seed):
+    result = run_exercise(EXERCISE, [EXERCISE.reference.__wrapped__], seed=seed)  # unblocked
+    assert result.score == EXERCISE.points, result
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_typical_mistakes_lose_points(mistake, seed):
+    result = run_exercise(EXERCISE, [MISTAKES[mistake]], seed=seed)
+    assert result.score < EXERCISE.points, mistake
+    assert result.message and result.status == "failed"
