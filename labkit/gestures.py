@@ -2,8 +2,8 @@
 
 Four classes (:data:`CLASSES`), 10-second recordings at 62.5 Hz from 8 simulated people,
 shipped in ``datasets/gestures/`` as Edge Impulse data acquisition JSON, so the same files
-train a model in notebook 00 (first look) and notebook 09 (deployment lab) and upload to Edge Impulse Studio as
-they are. ``datasets/gestures/README.md`` describes the physics model. Pure numpy and the
+train a model here (notebook 00 shows them, notebook 09 deploys a model) and upload to Edge
+Impulse Studio as they are. ``datasets/gestures/README.md`` describes the physics model. Pure numpy and the
 standard library (no TensorFlow). Rebuild or check the files: ``python -m labkit.gestures
 [--check]``.
 
