@@ -62,12 +62,18 @@ def badge_source(folder: str, name: str) -> str:
 
 
 def setup_source() -> str:
-    """The first code cell: installs labkit on Colab only; does nothing elsewhere."""
+    """The first code cell: installs labkit on Colab only; does nothing elsewhere.
+
+    It keeps Colab's own TensorFlow (pinning the installed version), so tf-keras resolves to
+    the matching release and the runtime needs no restart.
+    """
     return (
         "# Setup: on Colab this installs labkit (about 1 minute); elsewhere it does nothing.\n"
         "import subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
+        "    from importlib.metadata import version\n"
+        "    keep_tf = f\"tensorflow=={version('tensorflow')}\"  # Colab's own: no restart needed\n"
+        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", keep_tf,\n"
         f"                    \"labkit @ git+https://github.com/{labkit.REPOSITORY}@{labkit.BRANCH}\"],\n"
         "                   check=True)"
     )
