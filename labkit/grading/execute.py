@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-from labkit.grading.release import _text, _write_atomic
+from labkit._io import write_text_atomic
+from labkit.grading.release import notebook_text
 
 
 def execute_notebook(path: Path | str, *, timeout_s: float = 600.0) -> float:
@@ -26,5 +27,5 @@ def execute_notebook(path: Path | str, *, timeout_s: float = 600.0) -> float:
     seconds = time.monotonic() - start
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-    _write_atomic(path, _text(nb))
+    write_text_atomic(path, notebook_text(nb))
     return seconds

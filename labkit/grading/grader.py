@@ -19,18 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labkit._io import write_text_atomic
 from labkit.grading.release import NOTEBOOK_NAME
 
 STATUSES = ("ok", "timeout", "error", "not a notebook", "wrong notebook")
@@ -180,14 +179,6 @@ def feedback_markdown(sub: Submission) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def _feedback_paths(subs: list[Submission], folder: Path) -> dict[int, Path]:
     paths: dict[int, Path] = {}
     used: set[Path] = set()
@@ -231,8 +222,8 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
                       unit="nb", disable=not progress):
             pass
     for sub, path in zip(subs, _feedback_paths(subs, feedback).values()):
-        _write_atomic(path, feedback_markdown(sub))
-    _write_atomic(output, gradebook_csv(subs))
+        write_text_atomic(path, feedback_markdown(sub))
+    write_text_atomic(output, gradebook_csv(subs))
     return subs
 
 

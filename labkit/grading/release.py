@@ -29,15 +29,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 import labkit
+from labkit._io import write_text_atomic
 from labkit.grading.registry import get_exercise
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -177,15 +176,9 @@ class ReleaseReport:
         return f"<ReleaseReport {len(self.changed)} changed, {len(self.unchanged)} unchanged>"
 
 
-def _text(nb: nbformat.NotebookNode) -> str:
+def notebook_text(nb: nbformat.NotebookNode) -> str:
+    """The notebook as written to disk (nbformat's layout plus a final newline)."""
     return nbformat.writes(nb) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def _edited_by_hand(path: Path) -> bool:
@@ -207,8 +200,8 @@ def release(solutions: Path | str = "solutions", notebooks: Path | str = "notebo
     report = ReleaseReport([], [])
     for src in sources:
         solution = nbformat.read(src, as_version=4)
-        targets = [(src, _text(refresh_solution(solution, src.name)), False),
-                   (notebooks / src.name, _text(student_copy(solution, src.name)), True)]
+        targets = [(src, notebook_text(refresh_solution(solution, src.name)), False),
+                   (notebooks / src.name, notebook_text(student_copy(solution, src.name)), True)]
         for path, text, is_student in targets:
             current = path.read_text(encoding="utf-8") if path.exists() else None
             if current == text:
@@ -222,6 +215,5 @@ def release(solutions: Path | str = "solutions", notebooks: Path | str = "notebo
                     f"{path} was edited after the last release (someone's work is in it); "
                     "move it elsewhere to keep it, or pass --force to overwrite it"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, text)
+            write_text_atomic(path, text)
     return report
