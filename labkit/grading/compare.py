@@ -41,8 +41,10 @@ def fmt(value: Any, *, limit: int = 8) -> str:
         with np.printoptions(threshold=limit, edgeitems=3, precision=4, suppress=True):
             text = np.array2string(value, separator=", ")
         return text if len(text) <= 200 else text[:197] + "..."
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.6g}"
+    if isinstance(value, np.generic):  # numpy scalars: 76, not np.int64(76)
+        value = value.item()
+    if isinstance(value, float):
+        return f"{value:.6g}"
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
 

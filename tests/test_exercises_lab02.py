@@ -1,0 +1,243 @@
+"""Lab 02's exercises: the references score full marks, the typical mistakes lose points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labkit import quantization as lq
+from labkit.grading.core import run_exercise
+from labkit.grading.registry import get_exercise, lab_exercises
+
+SEEDS = (0, 1, 2, 3)
+
+
+def _score(exercise_id, fn, seed):
+    return run_exercise(get_exercise(exercise_id), [fn], seed=seed)
+
+
+def _assert_caught(exercise_id, fn):
+    for seed in SEEDS:
+        result = _score(exercise_id, fn, seed)
+        assert result.score < result.max_score, (exercise_id, seed, result)
+        assert result.status == "failed" and result.message, result
+
+
+def test_lab02_registers_the_five_exercises():
+    ids = [e.id for e in lab_exercises("02")]
+    assert ids == ["02.choose_qparams", "02.quantize", "02.dequantize",
+                   "02.quantize_per_channel", "02.convert_int8"]
+
+
+@pytest.mark.parametrize("exercise_id", ["02.choose_qparams", "02.quantize", "02.dequantize",
+                                         "02.quantize_per_channel"])
+def test_reference_scores_full_marks(exercise_id):
+    reference = get_exercise(exercise_id).reference.__wrapped__  # unblocked copy
+    for seed in SEEDS:
+        result = _score(exercise_id, reference, seed)
+        assert result.score == result.max_score, result.message
+
+
+def test_calling_labkits_own_answer_scores_zero():
+    result = _score("02.quantize", lambda x, s, z, bits=8: lq.quantize(x, s, z, bits), 0)
+    assert result.score == 0 and result.stage == "reference"
+
+
+# --------------------------------------------------------------------------------------
+# choose_qparams
+# --------------------------------------------------------------------------------------
+
+def _qparams(x_min, x_max, bits=8, symmetric=False, *, levels=None, widen=True,
+             round_fn=np.round, sign=-1, qmin=None, sym_qmax=None, zero_guard=True):
+    """A configurable choose_qparams: each keyword reproduces one typical mistake."""
+    qmin = -(2 ** (bits - 1)) if qmin is None else qmin(bits)
+    qmax = qmin + (2**bits - 1)
+    if symmetric:
+        bound = max(abs(x_min), abs(x_max))
+        top = (2 ** (bits - 1) - 1) if sym_qmax is None else sym_qmax(bits)
+        return (bound / top if bound or not zero_guard else 1.0), 0
+    lo, hi = (min(x_min, 0.0), max(x_max, 0.0)) if widen else (x_min, x_max)
+    if hi == lo and zero_guard:
+        return 1.0, 0
+    scale = (hi - lo) / (levels(bits) if levels else qmax - qmin)
+    zero_point = int(np.clip(round_fn(qmin + sign * lo / scale), qmin, qmax))
+    return scale, zero_point
+
+
+def test_choose_qparams_config_without_mistakes_is_right():
+    for seed in SEEDS:
+        assert _score("02.choose_qparams", _qparams, seed).score == 4
+
+
+@pytest.mark.parametrize("mistake", [
+    {"levels": lambda bits: 2**bits},                 # 2^bits instead of 2^bits - 1
+    {"sign": +1},                                     # zero-point sign
+    {"round_fn": np.floor},                           # floor instead of round
+    {"widen": False},                                 # range does not contain 0
+    {"qmin": lambda bits: 0},                         # unsigned grid
+    {"sym_qmax": lambda bits: 2 ** (bits - 1)},       # symmetric with 128
+    {"zero_guard": False},                            # divides by zero on [0, 0]
+], ids=["2^bits", "zp-sign", "floor", "no-zero", "unsigned", "sym-128", "zero-range"])
+def test_choose_qparams_mistakes_are_caught(mistake):
+    def wrong(x_min, x_max, bits=8, symmetric=False):
+        return _qparams(x_min, x_max, bits, symmetric, **mistake)
+
+    _assert_caught("02.choose_qparams", wrong)
+
+
+def test_choose_qparams_ignoring_bits_is_caught():
+    _assert_caught("02.choose_qparams", lambda x_min, x_max, bits=8, symmetric=False:
+                   _qparams(x_min, x_max, 8, symmetric))
+
+
+# --------------------------------------------------------------------------------------
+# quantize / dequantize
+# --------------------------------------------------------------------------------------
+
+QUANTIZE_MISTAKES = {
+    "floor": lambda x, s, z, bits=8: np.clip(np.floor(x / s) + z, -(2 ** (bits - 1)),
+                                             2 ** (bits - 1) - 1).astype(np.int32),
+    "int-truncation": lambda x, s, z, bits=8: np.clip((x / s).astype(np.int64) + z,
+                                                      -(2 ** (bits - 1)), 2 ** (bits - 1) - 1),
+    "no-clip": lambda x, s, z, bits=8: (np.round(x / s) + z).astype(np.int32),
+    "int8-wrap": lambda x, s, z, bits=8: (np.round(x / s) + z).astype(np.int64).astype(np.int8),
+    "zp-sign": lambda x, s, z, bits=8: np.clip(np.round(x / s) - z, -(2 ** (bits - 1)),
+                                               2 ** (bits - 1) - 1).astype(np.int32),
+    "clip-2^bits": lambda x, s, z, bits=8: np.clip(np.round(x / s) + z, -(2 ** bits) // 2,
+                                                   2 ** bits // 2).astype(np.int32),
+    "clip-int8-always": lambda x, s, z, bits=8: np.clip(np.round(x / s) + z, -128,
+                                                        127).astype(np.int32),
+    "float-result": lambda x, s, z, bits=8: np.clip(np.round(x / s) + z, -(2 ** (bits - 1)),
+                                                    2 ** (bits - 1) - 1),
+}
+
+
+@pytest.mark.parametrize("name", QUANTIZE_MISTAKES)
+def test_quantize_mistakes_are_caught(name):
+    _assert_caught("02.quantize", QUANTIZE_MISTAKES[name])
+
+
+def test_quantize_in_float32_still_passes():
+    def float32(x, s, z, bits=8):
+        q = np.round(np.asarray(x, np.float32) / np.float32(s)) + z
+        return np.clip(q, -(2 ** (bits - 1)), 2 ** (bits - 1) - 1).astype(np.int32)
+
+    for seed in SEEDS:
+        assert _score("02.quantize", float32, seed).score == 3
+
+
+DEQUANTIZE_MISTAKES = {
+    "zp-sign": lambda q, s, z: (np.asarray(q, np.float64) + z) * s,
+    "scale-then-shift": lambda q, s, z: np.asarray(q) * s - z,
+    "int8-overflow": lambda q, s, z: (np.asarray(q) - np.asarray(z, np.asarray(q).dtype)) * s,
+    "integer-result": lambda q, s, z: ((np.asarray(q, np.int64) - z) * s).astype(np.int64),
+}
+
+
+@pytest.mark.parametrize("name", DEQUANTIZE_MISTAKES)
+def test_dequantize_mistakes_are_caught(name):
+    with np.errstate(over="ignore"):
+        _assert_caught("02.dequantize", DEQUANTIZE_MISTAKES[name])
+
+
+# --------------------------------------------------------------------------------------
+# quantize_per_channel
+# --------------------------------------------------------------------------------------
+
+def _per_channel(w, bits=8, axis=-1, *, reduce_axis=False, qmax_fn=None, per_tensor=False,
+                 ignore_axis=False, zero_guard=True, asymmetric=False):
+    w = np.asarray(w, np.float64)
+    axis = -1 if ignore_axis else axis % w.ndim
+    qmax = (2 ** (bits - 1) - 1) if qmax_fn is None else qmax_fn(bits)
+    others = tuple(i for i in range(w.ndim) if i != axis)
+    if per_tensor:
+        bound = np.full(w.shape[axis], np.abs(w).max())
+    elif reduce_axis:
+        bound = np.abs(w).max(axis=axis)
+    elif asymmetric:
+        bound = (w.max(axis=others) - w.min(axis=others)) / 2
+    else:
+        bound = np.abs(w).max(axis=others)
+    scales = np.where(bound > 0, bound / qmax, 1.0) if zero_guard else bound / qmax
+    view = [1] * w.ndim
+    if not reduce_axis:
+        view[axis] = -1
+        scales_b = scales.reshape(view)
+    else:
+        scales_b = np.expand_dims(scales, axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.clip(np.round(w / scales_b), -qmax, qmax)
+    return np.nan_to_num(q).astype(np.int32), scales
+
+
+def test_per_channel_config_without_mistakes_is_right():
+    for seed in SEEDS:
+        assert _score("02.quantize_per_channel", _per_channel, seed).score == 3
+
+
+@pytest.mark.parametrize("mistake", [
+    {"reduce_axis": True},                        # wrong axis: max over the channel axis
+    {"qmax_fn": lambda bits: 2 ** (bits - 1)},    # 2^(bits-1) instead of 2^(bits-1) - 1
+    {"per_tensor": True},                         # one scale for the whole tensor
+    {"ignore_axis": True},                        # always the last axis
+    {"zero_guard": False},                        # a zero channel divides by zero
+    {"asymmetric": True},                         # (max - min) / 2 instead of max |w|
+], ids=["wrong-axis", "2^(bits-1)", "per-tensor", "ignores-axis", "zero-channel", "asymmetric"])
+def test_per_channel_mistakes_are_caught(mistake):
+    def wrong(w, bits=8, axis=-1):
+        return _per_channel(w, bits, axis, **mistake)
+
+    _assert_caught("02.quantize_per_channel", wrong)
+
+
+# --------------------------------------------------------------------------------------
+# convert_int8 (converts a tiny model: a few seconds)
+# --------------------------------------------------------------------------------------
+
+def _converter(model, configure):
+    import warnings
+
+    from labkit._tf import load, quiet_native_stderr
+
+    tf, _ = load()
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    configure(converter, tf)
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return converter.convert()
+
+
+def test_convert_int8_reference_scores_full_marks():
+    result = _score("02.convert_int8", lq.convert_int8.__wrapped__, 0)
+    assert result.score == result.max_score == 4, result.message
+
+
+def test_convert_int8_dynamic_range_is_caught():
+    def dynamic(model, x_calib):
+        def configure(c, tf):
+            c.optimizations = [tf.lite.Optimize.DEFAULT]
+        return _converter(model, configure)
+
+    result = _score("02.convert_int8", dynamic, 0)
+    assert result.score == 2, result  # valid + accurate, but float I/O and float activations
+    assert "int8" in result.message
+
+
+def test_convert_int8_float_io_is_caught():
+    def float_io(model, x_calib):
+        def configure(c, tf):
+            c.optimizations = [tf.lite.Optimize.DEFAULT]
+            c.representative_dataset = lambda: ([s[None]] for s in x_calib)
+            c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        return _converter(model, configure)
+
+    result = _score("02.convert_int8", float_io, 0)
+    assert result.score == 3 and result.stage == "values", result
+    assert "input and output" in result.message
+
+
+@pytest.mark.parametrize("wrong", [lambda m, x: "model.tflite", lambda m, x: None],
+                         ids=["path", "none"])
+def test_convert_int8_non_bytes_scores_zero(wrong):
+    result = _score("02.convert_int8", wrong, 0)
+    assert result.score == 0 and result.stage == "type", result
