@@ -45,7 +45,11 @@ def fmt(value: Any, *, limit: int = 8) -> str:
         value = value.item()
     if isinstance(value, float):
         return f"{value:.6g}"
-    text = repr(value)
+    if isinstance(value, tuple) and len(value) <= limit:
+        inner = ", ".join(fmt(v, limit=limit) for v in value)
+        text = f"({inner},)" if len(value) == 1 else f"({inner})"
+    else:
+        text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
 
 
