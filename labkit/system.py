@@ -135,53 +135,6 @@ def _tiny_model_and_data():
     return model, x
 
 
-def _convert(model, x: np.ndarray, int8: bool) -> bytes:
-    import warnings
-
-    from labkit._tf import load, quiet_native_stderr
-
-    tf, _ = load()
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if int8:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([row[None]] for row in x)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = converter.inference_output_type = tf.int8
-    with quiet_native_stderr(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return converter.convert()
-
-
-def _run_litert(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter
-
-    from labkit._tf import quiet_native_stderr
-
-    with quiet_native_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate"
-        interp = Interpreter(model_content=model_bytes)
-        interp.allocate_tensors()
-        inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-        interp.set_tensor(inp["index"], x.astype(inp["dtype"]))
-        interp.invoke()
-        return interp.get_tensor(out["index"])
-
-
-def _quantize_input(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter
-
-    scale, zero = Interpreter(model_content=model_bytes).get_input_details()[0]["quantization"]
-    return np.clip(np.round(x / scale) + zero, -128, 127).astype(np.int8)
-
-
-def _run_micro(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
-    from tflite_micro.python.tflite_micro import runtime
-
-    interp = runtime.Interpreter.from_bytes(model_bytes, arena_size=64 * 1024)
-    interp.set_input(x, 0)
-    interp.invoke()
-    return interp.get_output(0)
-
-
 def run_self_test() -> list[Step]:
     """Build, convert and run a tiny model on LiteRT and TFLite Micro."""
     steps: list[Step] = []
@@ -203,26 +156,32 @@ def run_self_test() -> list[Step]:
         return f"TensorFlow {tf.__version__} built a {state['model'].count_params()}-parameter model"
 
     def convert() -> str:
-        state["f32"] = _convert(state["model"], state["x"], int8=False)
-        state["i8"] = _convert(state["model"], state["x"], int8=True)
+        from labkit.quantization import convert_float32, convert_int8
+
+        state["f32"] = convert_float32(state["model"])
+        state["i8"] = convert_int8(state["model"], state["x"])
         return f"float32 {len(state['f32']):,} B, int8 {len(state['i8']):,} B"
 
     def litert() -> str:
-        x = state["x"][:1]
+        from labkit.runtime import predict
+
+        x = state["x"][:8]
         ref = state["model"](x).numpy()
-        f32 = _run_litert(state["f32"], x)
+        f32 = predict(state["f32"], x)
         if not np.allclose(f32, ref, atol=1e-4):
             raise AssertionError(f"float32 output differs from Keras by {np.abs(f32 - ref).max():.2g}")
-        state["q"] = _quantize_input(state["i8"], x)
-        state["lite_i8"] = _run_litert(state["i8"], state["q"])
+        state["lite_i8"] = predict(state["i8"], x)
         return "float32 matches Keras; int8 ran"
 
     def micro() -> str:
-        out = _run_micro(state["i8"], state["q"])
-        diff = np.abs(out.astype(int) - state["lite_i8"].astype(int)).max()
-        if diff > 1:
-            raise AssertionError(f"TFLite Micro differs from LiteRT by {diff} int8 steps")
-        return f"int8 output matches LiteRT (max difference {diff} step)"
+        from labkit.runtime import inspect, run_micro
+
+        out = run_micro(state["i8"], state["x"][:8])
+        step = inspect(state["i8"]).outputs[0].scales[0]
+        steps = float(np.abs(out - state["lite_i8"]).max() / step)
+        if steps > 1.01:
+            raise AssertionError(f"TFLite Micro differs from LiteRT by {steps:.0f} int8 steps")
+        return f"int8 output matches LiteRT (max difference {steps:.0f} step)"
 
     for name, fn in (("build", build), ("convert", convert), ("LiteRT", litert),
                      ("TFLite Micro", micro)):
