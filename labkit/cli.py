@@ -17,7 +17,8 @@ def _release(args: argparse.Namespace) -> int:
     from labkit.grading.release import ReleaseError, release
 
     try:
-        report = release(args.solutions, args.notebooks, check=args.check, force=args.force)
+        report = release(args.solutions, args.notebooks, check=args.check, force=args.force,
+                         only=args.only)
     except ReleaseError as exc:
         print(f"labkit release: {exc}", file=sys.stderr)
         return 2
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_doctor)
 
     p = sub.add_parser("release", help="build notebooks/ (student copies) from solutions/")
+    p.add_argument("only", nargs="*", help="only these notebooks, e.g. 02 or 02_quantization")
     p.add_argument("--check", action="store_true", help="exit 1 if notebooks/ is out of date")
     p.add_argument("--force", action="store_true", help="overwrite hand-edited student copies")
     p.add_argument("--solutions", type=Path, default=Path("solutions"))

@@ -97,3 +97,14 @@ def test_repository_notebooks_are_released():
     """notebooks/ is exactly what `labkit release` makes from solutions/."""
     assert main(["release", "--check", "--solutions", str(REPO / "solutions"),
                  "--notebooks", str(REPO / "notebooks")]) == 0
+
+
+def test_release_of_chosen_notebooks_only(tmp_path, capsys):
+    sol, stu = tmp_path / "solutions", tmp_path / "notebooks"
+    make_solution(sol, "00_demo.ipynb")
+    make_solution(sol, "01_other.ipynb")
+    args = ["release", "--solutions", str(sol), "--notebooks", str(stu)]
+    assert main(args + ["01"]) == 0
+    assert [p.name for p in stu.iterdir()] == ["01_other.ipynb"]
+    assert main(args + ["07"]) == 2
+    assert "have: 00_demo.ipynb, 01_other.ipynb" in capsys.readouterr().err

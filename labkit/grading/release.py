@@ -191,12 +191,23 @@ def _edited_by_hand(path: Path) -> bool:
 
 
 def release(solutions: Path | str = "solutions", notebooks: Path | str = "notebooks", *,
-            check: bool = False, force: bool = False) -> ReleaseReport:
-    """Build ``notebooks/`` from ``solutions/``; with ``check`` only report differences."""
+            check: bool = False, force: bool = False, only: list[str] | None = None
+            ) -> ReleaseReport:
+    """Build ``notebooks/`` from ``solutions/``; with ``check`` only report differences.
+
+    ``only`` limits the release to some notebooks, named by lab (``"02"``) or file name.
+    """
     solutions, notebooks = Path(solutions), Path(notebooks)
     sources = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
     if not sources:
         raise ReleaseError(f"no notebooks named NN_topic.ipynb in {solutions}/")
+    if only:
+        chosen = [s for s in sources if any(s.name == o or s.stem == o or s.name[:2] == o
+                                            for o in only)]
+        if not chosen:
+            raise ReleaseError(f"none of {', '.join(only)} names a notebook in {solutions}/ "
+                               f"(have: {', '.join(s.name for s in sources)})")
+        sources = chosen
     report = ReleaseReport([], [])
     for src in sources:
         solution = nbformat.read(src, as_version=4)
