@@ -164,3 +164,14 @@ def test_expect_close_and_equal():
         expect_equal(0, None, what="n")
     with pytest.raises(Mismatch, match="expected int"):
         expect_equal(True, 1, what="n")
+
+
+def test_a_result_the_test_cannot_use_is_a_short_failure():
+    def needs_a_sequence(ctx):
+        ctx.expect_equal(len(ctx.student(2)), 2, what="len(f(2))")
+
+    ex = Exercise("99.pair", "Pair", name="pair", reference=lambda x: (x, x),
+                  tests=(Test("pair", 1, needs_a_sequence),))
+    result = run_exercise(ex, [lambda x: 5], seed=0)
+    assert result.status == "failed" and result.stage == "type"
+    assert "TypeError" in result.message

@@ -57,7 +57,7 @@ def _as_array(got: Any, what: str, require_ndarray: bool) -> np.ndarray:
     if got is None:
         raise Mismatch("type", f"{what} is None; expected an array — did you forget `return`?")
     if require_ndarray and not isinstance(got, np.ndarray):
-        raise Mismatch("type", f"{what} is a {type(got).__name__}; expected a numpy array",
+        raise Mismatch("type", f"{what} has type {type(got).__name__}; expected a numpy array",
                        "Wrap the result with np.asarray(...) or use numpy operations.")
     try:
         arr = np.asarray(got)
@@ -104,7 +104,7 @@ def expect_close(got: Any, expected: float, *, what: str, rtol: float = 1e-6,
     if isinstance(got, np.ndarray) and got.size == 1:
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        raise Mismatch("type", f"{what} is a {type(got).__name__}; expected a number", hint)
+        raise Mismatch("type", f"{what} has type {type(got).__name__}; expected a number", hint)
     if not np.isfinite(float(got)) and np.isfinite(expected):
         raise Mismatch("values", f"{what} is {got}; expected a finite number", hint)
     if not np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
@@ -125,7 +125,7 @@ def expect_equal(got: Any, expected: Any, *, what: str, hint: str = "") -> None:
         ok_type = isinstance(got, type(expected))
     if not ok_type:
         want = "None" if expected is None else type(expected).__name__
-        raise Mismatch("type", f"{what} is a {type(got).__name__} ({fmt(got)}); expected {want}",
+        raise Mismatch("type", f"{what} has type {type(got).__name__} ({fmt(got)}); expected {want}",
                        hint)
     if got != expected:
         raise Mismatch("values", f"{what} is {fmt(got)}; expected {fmt(expected)}", hint)

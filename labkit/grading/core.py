@@ -275,6 +275,12 @@ def run_exercise(exercise: Exercise, objects: Sequence[Any], *, seed: int) -> Re
             if result.status == "passed":
                 _failed(result, "error", f"{test.name}: {exc}", exercise.hint)
             continue
+        except Exception as exc:  # the test could not use what the student's code returned
+            if result.status == "passed":
+                _failed(result, "type", f"{test.name}: the result could not be used "
+                        f"({type(exc).__name__}: {exc})", exercise.hint or
+                        "Return exactly the types and shapes the exercise asks for.")
+            continue
         result.score += test.points
         result.passed_tests.append(test.name)
     return result
