@@ -10,14 +10,13 @@ which gives messages that point at the mistake.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from labkit import pruning as lp
-from labkit.grading.compare import Mismatch, fmt
+from labkit.grading.compare import Mismatch, as_number, fmt
 from labkit.grading.core import Exercise, Test, TestContext
 
 # --------------------------------------------------------------------------------------
@@ -48,18 +47,6 @@ def _expect_shape(ctx: TestContext, got: Any, shape: tuple[int, ...], what: str,
         raise Mismatch("type", f"{what} is not a numeric array (got {type(got).__name__})", hint)
     if arr.shape != shape:
         raise Mismatch("shape", f"{what} has shape {arr.shape}; expected {shape}", hint)
-
-
-def _expect_number(got: Any, what: str, hint: str) -> float:
-    if got is None:
-        raise Mismatch("type", f"{what} is None; expected a number — did you forget `return`?")
-    if isinstance(got, np.ndarray) and got.size == 1:
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        raise Mismatch("type", f"{what} is a {type(got).__name__}; expected a number", hint)
-    if not np.isfinite(float(got)):
-        raise Mismatch("values", f"{what} is {got}; expected a finite number", hint)
-    return float(got)
 
 
 def _weights(ctx: TestContext, shape: tuple[int, ...], spread: float = 1.0) -> np.ndarray:
@@ -156,7 +143,7 @@ _GT_HINT = ("Put the magnitudes of every layer in one array (np.abs, ravel, conc
 def _expect_threshold(ctx: TestContext, weights: list[np.ndarray], sparsity: float) -> None:
     shapes = ", ".join(str(w.shape) for w in weights)
     what = f"global_threshold([arrays of shapes {shapes}], {sparsity:g})"
-    got = _expect_number(ctx.student([w.copy() for w in weights], sparsity), what, _GT_HINT)
+    got = as_number(ctx.student([w.copy() for w in weights], sparsity), what=what, hint=_GT_HINT)
     magnitudes = np.concatenate([np.abs(w).ravel() for w in weights])
     at_or_below = int(np.count_nonzero(magnitudes <= got))
     accepted = _counts(sparsity, magnitudes.size)

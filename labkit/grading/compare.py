@@ -96,20 +96,25 @@ def expect_array(got: Any, expected: Any, *, what: str, rtol: float = 1e-6, atol
                        f"({n_bad} of {close.size} values differ)", hint)
 
 
-def expect_close(got: Any, expected: float, *, what: str, rtol: float = 1e-6,
-                 atol: float = 1e-9, hint: str = "") -> None:
-    """Compare a scalar number within tolerances."""
+def as_number(got: Any, *, what: str, hint: str = "") -> float:
+    """The student's result as a finite float, or :class:`Mismatch` (type, then values)."""
     if got is None:
         raise Mismatch("type", f"{what} is None; expected a number — did you forget `return`?")
     if isinstance(got, np.ndarray) and got.size == 1:
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         raise Mismatch("type", f"{what} has type {type(got).__name__}; expected a number", hint)
-    if not np.isfinite(float(got)) and np.isfinite(expected):
+    if not np.isfinite(float(got)):
         raise Mismatch("values", f"{what} is {got}; expected a finite number", hint)
-    if not np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
-        raise Mismatch("values", f"{what} is {fmt(float(got))}; expected {fmt(float(expected))}",
-                       hint)
+    return float(got)
+
+
+def expect_close(got: Any, expected: float, *, what: str, rtol: float = 1e-6,
+                 atol: float = 1e-9, hint: str = "") -> None:
+    """Compare a scalar number within tolerances."""
+    value = as_number(got, what=what, hint=hint)
+    if not np.isclose(value, float(expected), rtol=rtol, atol=atol):
+        raise Mismatch("values", f"{what} is {fmt(value)}; expected {fmt(float(expected))}", hint)
 
 
 def expect_equal(got: Any, expected: Any, *, what: str, hint: str = "") -> None:
