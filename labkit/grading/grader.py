@@ -101,9 +101,12 @@ def _kill_tree(pid: int) -> None:
             pass
 
 
+CELL_TIMEOUT_S = 240.0  # no course cell needs this long; a hung cell is interrupted, not fatal
+
+
 def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float) -> Submission:
     cmd = [sys.executable, "-m", "labkit.grading.worker", str(sub.path), "--seed", str(seed),
-           "--cell-timeout", str(timeout_s)]
+           "--cell-timeout", str(min(timeout_s, CELL_TIMEOUT_S))]
     if lab:
         cmd += ["--lab", lab]
     start = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import sys
@@ -65,6 +66,9 @@ def _execute(nb: nbformat.NotebookNode, folder: str, cell_timeout_s: float) -> l
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    # The kernel inherits this environment: no progress-bar widgets while grading (fewer
+    # comm messages, and nbclient has a known rare hang with widgets, jupyter/nbclient#312).
+    os.environ["TQDM_DISABLE"] = "1"
     client = NotebookClient(nb, timeout=cell_timeout_s, kernel_name="python3",
                             allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": folder}})
