@@ -713,16 +713,6 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _in_kernel_with_widgets() -> bool:
-    try:
-        import ipywidgets  # noqa: F401
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def show_run_explorer(runs: Mapping[str, Run], *, interactive: bool | None = None) -> None:
     """Display a widget to pick a run (and another to compare) and see its curves.
 
@@ -735,7 +725,9 @@ def show_run_explorer(runs: Mapping[str, Run], *, interactive: bool | None = Non
     if not runs:
         raise ValueError("runs is empty; pass a dict of name -> Run")
     if interactive is None:
-        interactive = _in_kernel_with_widgets()
+        from labkit.widgets import widgets_available
+
+        interactive = widgets_available()
     if not interactive:
         plot_learning_curves(list(runs.values()), title="All runs of this notebook")
         plt.show()

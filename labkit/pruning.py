@@ -914,13 +914,15 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
                       layer: str = "kernel") -> Any:
     """A slider over the precomputed ``sparsities``: the masked kernel and the accuracy curve.
 
-    Returns an ipywidgets widget to display, or ``None`` when ipywidgets is missing (then use
-    :func:`plot_masked_kernels`, the static version).
+    Returns an ipywidgets widget to display, or ``None`` where widgets cannot show (no
+    ipywidgets, no Jupyter kernel, or a graded run): then use :func:`plot_masked_kernels`,
+    the static version.
     """
-    try:
-        import ipywidgets as widgets
-    except ImportError:
+    from labkit.widgets import widgets_available
+
+    if not widgets_available():
         return None
+    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     grid = [check_sparsity(s) for s in sparsities]

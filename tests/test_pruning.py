@@ -251,7 +251,7 @@ def test_remove_filters_equals_zeroing_them(tiny):
         lp.remove_filters(model, {"dense": [0]})
 
 
-def test_zeros_survive_conversion_and_explorer(tiny):
+def test_zeros_survive_conversion_and_explorer(tiny, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -264,6 +264,8 @@ def test_zeros_survive_conversion_and_explorer(tiny):
         assert len(stored) == 4
         assert all(s == pytest.approx(0.8, abs=0.02) for s in stored.values()), stored
     kernel = model.get_layer("conv2").kernel.numpy()
+    assert lp.sparsity_explorer(kernel, [0.0, 0.5], [0.9, 0.8]) is None  # no kernel here
+    monkeypatch.setattr("labkit.widgets.widgets_available", lambda: True)
     explorer = lp.sparsity_explorer(kernel, [0.0, 0.5, 0.9], [0.9, 0.8, 0.5])
     assert explorer is not None and len(explorer.children) >= 1
     fig = lp.plot_masked_kernels(kernel, [0.0, 0.5, 0.9], [0.9, 0.8, 0.5], show=[0.0, 0.9])

@@ -23,6 +23,7 @@ import nbformat
 
 from labkit.grading.registry import lab_exercises
 from labkit.grading.release import CHECK_CALL, NOTEBOOK_NAME
+from labkit.widgets import NO_WIDGETS_ENV
 
 GRADING_CELL = (
     "from labkit.grading.check import emit_grades as _labkit_emit_grades\n"
@@ -66,9 +67,10 @@ def _execute(nb: nbformat.NotebookNode, folder: str, cell_timeout_s: float) -> l
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    # The kernel inherits this environment: no progress-bar widgets while grading (fewer
-    # comm messages, and nbclient has a known rare hang with widgets, jupyter/nbclient#312).
+    # The kernel inherits this environment: no widgets and no progress-bar widgets while
+    # grading (nbclient has a known rare hang with widget traffic, jupyter/nbclient#312).
     os.environ["TQDM_DISABLE"] = "1"
+    os.environ[NO_WIDGETS_ENV] = "1"
     client = NotebookClient(nb, timeout=cell_timeout_s, kernel_name="python3",
                             allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": folder}})
