@@ -16,8 +16,10 @@ Example
 
 from __future__ import annotations
 
+import numbers
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,11 +55,17 @@ def cache_dir() -> Path:
     return Path(root).expanduser() if root else Path.home() / ".cache" / "labkit"
 
 
-def _check_split(split: tuple[float, float, float]) -> tuple[float, float, float]:
-    if len(split) != 3 or any(not 0 < float(f) < 1 for f in split):
-        raise ValueError(f"split must be three fractions in (0, 1) for train/val/test, got {split}")
-    if abs(sum(split) - 1.0) > 1e-6:
-        raise ValueError(f"split fractions must add up to 1, got {split} (sum {sum(split):g})")
+def check_split(split: object) -> tuple[float, float, float]:
+    """Validate (train, val, test) fractions: three numbers in (0, 1) that sum to 1.
+
+    Shared by every loader. Example: ``check_split((0.7, 0.15, 0.15))``.
+    """
+    if isinstance(split, str) or not isinstance(split, (Sequence, np.ndarray)) or len(split) != 3:
+        raise TypeError(f"split must be 3 fractions (train, val, test), got {split!r}")
+    if not all(isinstance(f, numbers.Real) and 0 < f < 1 for f in split):
+        raise ValueError(f"each split fraction must be > 0 and < 1, got {tuple(split)}")
+    if abs(sum(split) - 1) > 1e-6:
+        raise ValueError(f"split fractions must sum to 1, got {tuple(split)} (sum {sum(split):g})")
     return tuple(float(f) for f in split)  # type: ignore[return-value]
 
 
@@ -71,7 +79,7 @@ def stratified_split(y: np.ndarray, split: tuple[float, float, float], seed: int
     >>> len(tr), len(va), len(te)
     (12, 4, 4)
     """
-    split = _check_split(split)
+    split = check_split(split)
     rng = np.random.default_rng(seed)
     parts: list[list[np.ndarray]] = [[], [], []]
     for label in np.unique(y):

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.data import cache_dir, check_split
+
 CLASSES = ("idle", "wave", "circle", "updown")
 SAMPLE_RATE_HZ = 62.5
 INTERVAL_MS = 16  # 1000 ms / 62.5 Hz, exactly
@@ -223,16 +225,6 @@ def _check_seconds(name: str, value: object) -> float:
     return float(value)
 
 
-def _check_split(split: object) -> tuple[float, float, float]:
-    if isinstance(split, str) or not isinstance(split, (Sequence, np.ndarray)) or len(split) != 3:
-        raise TypeError(f"split must be 3 fractions (train, val, test), got {split!r}")
-    if not all(isinstance(f, numbers.Real) and 0 < f < 1 for f in split):
-        raise ValueError(f"each split fraction must be > 0 and < 1, got {tuple(split)}")
-    if abs(sum(split) - 1) > 1e-6:
-        raise ValueError(f"split fractions must sum to 1, got {tuple(split)} (sum {sum(split):g})")
-    return tuple(float(f) for f in split)
-
-
 def _as_path(name: str, value: object) -> Path:
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or pathlib.Path, got {type(value).__name__}")
@@ -418,8 +410,6 @@ def _repo_dataset_dir() -> Path:
 
 
 def _cache_dir() -> Path:
-    from labkit.data import cache_dir
-
     return cache_dir() / "gestures"
 
 
@@ -539,7 +529,7 @@ def load_gestures(*, window_s: float = 2.0, stride_s: float = 1.0,
     """
     length = max(1, round(_check_seconds("window_s", window_s) * SAMPLE_RATE_HZ))
     stride = max(1, round(_check_seconds("stride_s", stride_s) * SAMPLE_RATE_HZ))
-    split, seed = _check_split(split), _check_int("seed", seed, 0)
+    split, seed = check_split(split), _check_int("seed", seed, 0)
     folder = dataset_dir() if folder is None else _as_path("folder", folder)
     paths = sorted(folder.glob("*.json"))
     if not paths:

@@ -59,7 +59,7 @@ def test_mnist1d_generated_locally_and_cached(tmp_path, monkeypatch, no_network)
 def test_bad_arguments_are_explained():
     with pytest.raises(ValueError, match="size must be 8"):
         data.load_digits(16)
-    with pytest.raises(ValueError, match="add up to 1"):
+    with pytest.raises(ValueError, match="sum to 1"):
         data.load_digits(split=(0.5, 0.2, 0.2))
     with pytest.raises(ValueError, match="multiple of 10"):
         data.load_mnist1d(num_samples=1005)

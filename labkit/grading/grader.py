@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit._io import write_text_atomic
+from labkit.grading.registry import lab_exercises
 from labkit.grading.release import NOTEBOOK_NAME
 
 STATUSES = ("ok", "timeout", "error", "not a notebook", "wrong notebook")
@@ -133,8 +134,6 @@ def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float) -
 
 
 def _columns(subs: list[Submission]) -> list[str]:
-    from labkit.grading.registry import lab_exercises
-
     labs = sorted({s.lab for s in subs if s.lab and s.status != "wrong notebook"})
     return [e.id for lab in labs for e in lab_exercises(lab)]
 
@@ -150,8 +149,6 @@ def gradebook_csv(subs: list[Submission]) -> str:
         scores = {r["exercise_id"]: r["score"] for r in s.results}
         maxes = {e: 0 for e in exercise_ids}
         if s.lab:
-            from labkit.grading.registry import lab_exercises
-
             maxes.update({e.id: e.points for e in lab_exercises(s.lab)})
         max_total = sum(maxes[e] for e in exercise_ids if e.startswith(f"{s.lab}."))
         percent = f"{100 * s.score / max_total:.1f}" if max_total else "0.0"
