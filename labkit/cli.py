@@ -40,8 +40,9 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         subs = grade(args.paths, output=args.output, feedback=args.feedback, lab=args.lab,
                      workers=args.workers, timeout_s=args.timeout, id_pattern=args.id_pattern,
-                     overwrite=args.overwrite)
-    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+                     overwrite=args.overwrite, sandbox=not args.no_sandbox,
+                     log=lambda text: print(text, file=sys.stderr))
+    except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"labkit grade: {exc}", file=sys.stderr)
         return 2
     print(summary_table(subs))
@@ -85,11 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, help="notebooks or folders of notebooks")
     p.add_argument("-o", "--output", type=Path, default=Path("gradebook.csv"))
     p.add_argument("--feedback", type=Path, help="folder for feedback (default: <output>_feedback)")
-    p.add_argument("--lab", help="only accept this lab, e.g. 02 (others: 'wrong notebook')")
+    p.add_argument("--lab", help="grade every submission as this lab, e.g. 02 (default: the lab "
+                   "most submissions name)")
     p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per submission")
     p.add_argument("--id-pattern", help="regex on the file name; group 'id' is the student id")
     p.add_argument("--overwrite", action="store_true", help="replace an existing gradebook")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run students' code without bubblewrap (trusted code only)")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("execute", help="run solution notebooks and save their outputs")

@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 
 from labkit.data import Dataset
-from labkit.grading.core import reference_for
 
 REGIMES = ("underfitting", "overfitting", "slow_convergence", "good_fit")
 
@@ -82,7 +81,6 @@ def _check_real(value: Any, name: str, low: float, high: float = np.inf) -> floa
 # ----------------------------------------------------------------------------------------
 
 
-@reference_for("01.standardize")
 def standardize(x_train: np.ndarray, x_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Standardize both arrays with per-feature statistics of the training data only.
 
@@ -126,7 +124,6 @@ def standardize(x_train: np.ndarray, x_other: np.ndarray) -> tuple[np.ndarray, n
     return (((x_train - mean) / scale).astype(dtype), ((x_other - mean) / scale).astype(dtype))
 
 
-@reference_for("01.early_stopping_epoch")
 def early_stopping_epoch(val_loss: Sequence[float], patience: int, min_delta: float = 0.0
                          ) -> int:
     """The epoch whose weights Keras's ``EarlyStopping`` would restore.
@@ -177,7 +174,6 @@ def early_stopping_epoch(val_loss: Sequence[float], patience: int, min_delta: fl
     return best_epoch
 
 
-@reference_for("01.epochs_to_reach")
 def epochs_to_reach(val_accuracy: Sequence[float], target: float) -> int | None:
     """The first epoch, counted from 1, whose accuracy is at least ``target``.
 
@@ -205,7 +201,6 @@ def epochs_to_reach(val_accuracy: Sequence[float], target: float) -> int | None:
     return int(reached[0]) + 1 if reached.size else None
 
 
-@reference_for("01.diagnose_fit")
 def diagnose_fit(train_loss: Sequence[float], val_loss: Sequence[float]) -> str:
     """Name the regime of a training run from its loss curves.
 

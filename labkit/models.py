@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import numbers
 
-from labkit.grading.core import reference_for
 
-
-@reference_for("00.model_size_bytes")
 def model_size_bytes(num_params: int, bits_per_weight: int) -> int:
     """Bytes needed to store ``num_params`` weights of ``bits_per_weight`` bits each.
 

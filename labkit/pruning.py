@@ -46,8 +46,6 @@ from typing import Any
 
 import numpy as np
 
-from labkit.grading.core import reference_for
-
 PRUNABLE = ("Conv2D", "Dense")  # layer types whose kernels are pruned here (as tfmot does)
 
 # --------------------------------------------------------------------------------------
@@ -128,7 +126,6 @@ def _check_keep(keep: Any, num_filters: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-@reference_for("03.magnitude_prune")
 def magnitude_prune(w: Any, sparsity: float) -> tuple[np.ndarray, np.ndarray]:
     """Zero the ``round(sparsity * w.size)`` weights of smallest magnitude ``|w|``.
 
@@ -166,7 +163,6 @@ def magnitude_prune(w: Any, sparsity: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(mask > 0, arr, 0).astype(arr.dtype), mask
 
 
-@reference_for("03.global_threshold")
 def global_threshold(weights: Sequence[Any], sparsity: float) -> float:
     """One magnitude threshold for many tensors: a ``sparsity`` fraction of all weights has
     ``|w| <= threshold``.
@@ -265,7 +261,6 @@ def is_m_by_n_sparse(kernel: Any, m: int = 2, n: int = 4) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-@reference_for("03.rank_filters_l1")
 def rank_filters_l1(kernel: Any) -> np.ndarray:
     """Output filters of a Conv2D kernel, from the smallest L1 norm to the largest.
 
@@ -291,7 +286,6 @@ def rank_filters_l1(kernel: Any) -> np.ndarray:
     return np.argsort(norms, kind="stable").astype(np.int64)
 
 
-@reference_for("03.prune_filters")
 def prune_filters(kernel: Any, bias: Any, next_kernel: Any, keep: Any
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep only the filters ``keep`` of a conv layer and the matching inputs of the next one.

@@ -45,8 +45,6 @@ from typing import Any
 
 import numpy as np
 
-from labkit.grading.core import reference_for
-
 VARIANTS = ("float32", "dynamic_range", "float16", "int8")
 MAX_BITS = 16
 
@@ -119,7 +117,6 @@ def integer_range(bits: int, *, symmetric: bool = False) -> tuple[int, int]:
     return (-qmax if symmetric else -qmax - 1), qmax
 
 
-@reference_for("02.choose_qparams")
 def choose_qparams(x_min: float, x_max: float, bits: int = 8, symmetric: bool = False
                    ) -> tuple[float, int]:
     """Scale and zero point that map ``[x_min, x_max]`` onto a signed ``bits``-bit grid.
@@ -172,7 +169,6 @@ def choose_qparams(x_min: float, x_max: float, bits: int = 8, symmetric: bool = 
     return scale, zero_point
 
 
-@reference_for("02.quantize")
 def quantize(x: Any, scale: Any, zero_point: Any, bits: int = 8) -> np.ndarray:
     """Real values to integers: ``clip(round(x / scale) + zero_point, qmin, qmax)``.
 
@@ -210,7 +206,6 @@ def quantize(x: Any, scale: Any, zero_point: Any, bits: int = 8) -> np.ndarray:
     return np.clip(q, qmin, qmax).astype(_storage_dtype(bits))
 
 
-@reference_for("02.dequantize")
 def dequantize(q: Any, scale: Any, zero_point: Any) -> np.ndarray:
     """Integers back to real values: ``scale * (q - zero_point)``, as float32.
 
@@ -247,7 +242,6 @@ def dequantize(q: Any, scale: Any, zero_point: Any) -> np.ndarray:
     return ((arr.astype(np.int64) - zero_point) * scale).astype(np.float32)
 
 
-@reference_for("02.quantize_per_channel")
 def quantize_per_channel(w: Any, bits: int = 8, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric quantization with one scale per channel along ``axis``.
 
@@ -465,7 +459,6 @@ def convert_float16(model: Any) -> bytes:
     return _run_converter(model, configure)
 
 
-@reference_for("02.convert_int8")
 def convert_int8(model: Any, x_calib: Any) -> bytes:
     """Full-integer quantization: int8 weights, activations, input and output.
 

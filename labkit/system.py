@@ -205,11 +205,22 @@ def report(info: dict[str, object], vers: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def sandbox_line() -> str:
+    """Whether ``labkit grade`` can sandbox submissions here (only instructors need it)."""
+    from labkit.grading.sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    state = "works (bubblewrap)" if problem is None else (
+        f"not available — {problem}. Only instructors grading submissions need it.")
+    return f"\nGrading sandbox\n  {state}"
+
+
 def run(*, self_test: bool = True) -> int:
     """Print the report and the self-test; return 0 if all is well, else 1."""
     vers = versions()
     info = machine_info(with_tensorflow=vers["TensorFlow"] != "missing")
     print(report(info, vers))
+    print(sandbox_line())
     missing = [k for k, v in vers.items() if v == "missing"]
     ok = not missing
     if missing:

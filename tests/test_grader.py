@@ -39,6 +39,7 @@ SUBMISSIONS = {
                           "def model_size_bytes(n, b):\n    return ref(n, b)", CHECK),
     "noisy": notebook("import sys, warnings\nprint('oops', file=sys.stderr)\n"
                       "warnings.warn('careful')\n" + RIGHT, "1 / 0", CHECK),
+    # metadata naming another lab changes nothing: the run grades lab 00
     "otherlab": notebook(RIGHT, lab="01"),
 }
 
@@ -50,7 +51,11 @@ def graded(tmp_path_factory):
         (folder / f"{name}.ipynb").write_text(text)
     (folder / "garbage.ipynb").write_text("this is not json {")
     (folder / "empty.ipynb").write_bytes(b"")
-    (folder / "sleeper.ipynb").write_text(notebook(RIGHT, "import time\ntime.sleep(600)"))
+    # a cell the answer depends on never finishes; an unrelated slow cell is never run
+    (folder / "sleeper.ipynb").write_text(notebook(
+        "import time\nDELAY = time.sleep(600)",
+        "def model_size_bytes(n, b):\n    return DELAY or -(-n * b // 8)"))
+    (folder / "slowcell.ipynb").write_text(notebook(RIGHT, "import time\ntime.sleep(600)"))
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     out = tmp_path_factory.mktemp("out") / "gradebook.csv"
     subs = grade([folder], output=out, lab="00", workers=2, timeout_s=25, progress=False)
@@ -61,7 +66,7 @@ def test_scores_and_statuses(graded):
     _, _, _, subs = graded
     expected = {"right": (3, "ok"), "floor": (1, "ok"), "stub": (0, "ok"), "missing": (0, "ok"),
                 "fakecheck": (0, "ok"), "reordered": (3, "ok"), "reference": (0, "ok"),
-                "noisy": (3, "ok"), "otherlab": (0, "wrong notebook"),
+                "noisy": (3, "ok"), "otherlab": (3, "ok"), "slowcell": (3, "ok"),
                 "garbage": (0, "not a notebook"), "empty": (0, "not a notebook"),
                 "sleeper": (0, "timeout")}
     got = {name: (s.score, s.status) for name, s in subs.items()}
@@ -72,7 +77,8 @@ def test_feedback_messages(graded):
     _, _, out, subs = graded
     assert "function `model_size_bytes` not found" in subs["missing"].results[0]["message"]
     assert subs["stub"].results[0]["status"] == "not attempted"
-    assert "reference answer" in subs["reference"].results[0]["message"]
+    assert "not available while this lab is graded" in subs["reference"].results[0]["message"]
+    assert "graded as lab 00" in subs["otherlab"].message
     feedback = out.parent / "gradebook_feedback"
     text = (feedback / "floor_00.md").read_text()
     assert "1/3" in text and "Hint:" in text
@@ -83,7 +89,7 @@ def test_gradebook_columns(graded):
     _, _, out, subs = graded
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["student", "file", "lab", "00.model_size_bytes", "total", "max",
-                             "percent", "status", "message"]
+                             "percent", "status", "message", "flags"]
     by_student = {r["student"]: r for r in rows}
     assert by_student["right"]["percent"] == "100.0" and by_student["right"]["max"] == "3"
     assert by_student["floor"]["00.model_size_bytes"] == "1"

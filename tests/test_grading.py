@@ -31,16 +31,29 @@ def test_not_attempted_is_reported_not_raised(capsys):
     assert "not attempted" in out and "0/3" in out
 
 
-def test_wrong_answer_raises_short_failure_with_seed_and_hint():
-    def floor(num_params, bits_per_weight):
-        return num_params * bits_per_weight // 8
+def floor(num_params, bits_per_weight):
+    return num_params * bits_per_weight // 8
 
-    with pytest.raises(CheckFailed) as info:
-        check("00.model_size_bytes", floor, seed=7)
-    lines = info.value._render_traceback_()
+
+def test_wrong_answer_shows_two_lines_with_seed_and_hint_and_does_not_raise(capsys):
+    assert check("00.model_size_bytes", floor, seed=7) is None  # Run All carries on
+    lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("✗ 00.model_size_bytes — 1/3 points [values]")
     assert "expected" in lines[0] and "seed=7" in lines[1] and "Hint" in lines[1]
+
+
+def test_under_nbgrader_a_failed_or_unfinished_check_raises(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(CheckFailed) as info:
+        check("00.model_size_bytes", floor, seed=7)
+    assert len(info.value._render_traceback_()) == 2
+
+    def stub(num_params, bits_per_weight):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not attempted"):
+        check("00.model_size_bytes", stub)
 
 
 @pytest.mark.parametrize("answer, stage", [

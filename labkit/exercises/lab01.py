@@ -342,6 +342,7 @@ EXERCISES = (  # in notebook order
         title="Which epoch does EarlyStopping restore?",
         name="early_stopping_epoch",
         reference=fitting.early_stopping_epoch,
+        equivalents=(fitting.keras_early_stopping_epoch,),
         tests=(
             Test("worked examples", 1, _es_examples),
             Test("patience", 1, _es_patience),

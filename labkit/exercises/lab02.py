@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from labkit import quantization as lq
+from labkit import runtime
 from labkit.grading.compare import Mismatch
 from labkit.grading.core import Exercise, Test, TestContext
 
@@ -339,6 +340,7 @@ EXERCISES = (
         title="Quantize real values to integers",
         name="quantize",
         reference=lq.quantize,
+        equivalents=(runtime._to_input,),
         tests=(
             Test("values inside the range", 1, _quantize_inside),
             Test("values outside the range saturate", 1, _quantize_clips),
@@ -351,6 +353,7 @@ EXERCISES = (
         title="Dequantize integers back to real values",
         name="dequantize",
         reference=lq.dequantize,
+        equivalents=(runtime._from_output,),
         tests=(
             Test("random codes", 1, _dequantize_codes),
             Test("int8 codes and extreme zero points", 1, _dequantize_int8),

@@ -1,48 +1,73 @@
-"""``check()`` for notebook check cells, and ``grade_namespace()`` for the batch grader.
+"""``check()`` for notebook check cells: instant feedback for the student.
+
+It runs the exercise's public tests on the student's function in the notebook's own
+kernel, so it informs the student and nothing more: the batch grader does not read its
+output (it judges the answers again, in a sandbox). A failure is shown prominently, in
+two red lines, and does not raise, so "Run All" carries on to the end. Under nbgrader
+(``NBGRADER_EXECUTION`` set) an unfinished or wrong exercise raises :class:`CheckFailed`,
+which is how nbgrader takes points away.
 
 Example
 -------
 >>> def model_size_bytes(num_params, bits_per_weight):
-...     return num_params * bits_per_weight // 8
+...     return (num_params * bits_per_weight + 7) // 8
 >>> check("00.model_size_bytes", model_size_bytes, seed=1)
 ✓ 00.model_size_bytes — 3/3 points
 """
 
 from __future__ import annotations
 
-import json
+import html
+import os
 import secrets
 from typing import Any
 
 from labkit.grading.core import Result, run_exercise
-from labkit.grading.registry import get_exercise, lab_exercises
+from labkit.grading.registry import get_exercise
 
 
 class CheckFailed(Exception):
-    """A check did not pass. In Jupyter it shows as two short lines, not a traceback."""
+    """A check did not pass (raised under nbgrader only). Shown as two short lines."""
 
     def __init__(self, result: Result):
         self.result = result
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        r = self.result
-        lines = [r.line()]
-        tail = f"(seed {r.seed}: check(..., seed={r.seed}) replays this test)"
-        lines.append(f"  Hint: {r.hint} {tail}" if r.hint else f"  {tail}")
-        return "\n".join(lines)
+        super().__init__(failure_text(result))
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
-        return self._text().splitlines()
+        return failure_text(self.result).splitlines()
+
+
+def failure_text(result: Result) -> str:
+    """The two lines of a failed check: what differs, then the hint and the replay seed."""
+    tail = f"(seed {result.seed}: check(..., seed={result.seed}) replays this test)"
+    hint = f"  Hint: {result.hint} {tail}" if result.hint else f"  {tail}"
+    return f"{result.line()}\n{hint}"
+
+
+def _show_failure(result: Result) -> None:
+    text = failure_text(result)
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            lines = "<br>".join(html.escape(line) for line in text.splitlines())
+            display({"text/plain": text,
+                     "text/html": '<div style="color:#b00020;font-weight:600;white-space:'
+                                  f'pre-wrap;font-family:monospace">{lines}</div>'}, raw=True)
+            return
+    except ImportError:  # plain Python: print it
+        pass
+    print(text)
 
 
 def check(exercise_id: str, *objects: Any, seed: int | None = None) -> None:
     """Run the public tests of ``exercise_id`` on the student's function.
 
-    Prints ``✓ id — n/n points`` when every test passes, prints a "not attempted" line
-    for an unfinished stub, and raises :class:`CheckFailed` (two short lines: what
-    differs, and a hint) otherwise. Inputs are random each run; the seed is shown so a
-    failure can be replayed with ``seed=``.
+    Prints ``✓ id — n/n points`` when every test passes, a "not attempted" line for an
+    unfinished stub, and otherwise two red lines (what differs, and a hint). It never
+    raises outside nbgrader. Inputs are random each run; the seed is shown so a failure
+    can be replayed with ``seed=``.
 
     Parameters
     ----------
@@ -57,29 +82,9 @@ def check(exercise_id: str, *objects: Any, seed: int | None = None) -> None:
     if seed is None:
         seed = secrets.randbelow(2**31)
     result = run_exercise(exercise, objects, seed=seed)
-    if result.status == "failed":
+    if os.environ.get("NBGRADER_EXECUTION") and result.status != "passed":
         raise CheckFailed(result) from None
-    print(result.line())
-
-
-def grade_namespace(lab: str, namespace: dict[str, Any], *, seed: int) -> list[dict[str, Any]]:
-    """Grade every exercise of ``lab`` against the names defined in ``namespace``.
-
-    Used by ``labkit grade`` inside the submission's kernel after it ran, so edited,
-    deleted or reordered check cells change nothing.
-    """
-    results = []
-    for exercise in lab_exercises(lab):
-        if exercise.name not in namespace:
-            result = Result(exercise.id, 0, exercise.points, "missing", stage="callable",
-                            message=f"function `{exercise.name}` not found in the notebook",
-                            hint=f"Keep the cell that defines `{exercise.name}` and run it.")
-        else:
-            result = run_exercise(exercise, [namespace[exercise.name]], seed=seed)
-        results.append(result.to_dict())
-    return results
-
-
-def emit_grades(lab: str, namespace: dict[str, Any], *, seed: int, marker: str) -> None:
-    """Print the grades as one JSON line behind ``marker`` (read by the grader)."""
-    print(marker + json.dumps(grade_namespace(lab, namespace, seed=seed)), flush=True)
+    if result.status == "failed":
+        _show_failure(result)
+    else:
+        print(result.line())

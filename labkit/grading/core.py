@@ -11,7 +11,13 @@ Every call into student code goes through :class:`Student`, which
 - turns ``NotImplementedError`` into "not attempted" and any other exception into a short
   failure naming the exception,
 - stops a call that runs longer than the test's time limit,
-- makes labkit's own reference for this exercise unavailable while the student's code runs.
+- makes labkit's own references of the lab (and the functions listed as computing the same
+  thing) unavailable while the student's code runs.
+
+In the notebook (:func:`~labkit.grading.check.check`) the student's function is called
+directly. The batch grader's judge uses :class:`RemoteStudent` instead: the same tests call
+the student's function inside a sandbox, with plain data, so nothing the notebook did can
+change how it is judged.
 
 Example
 -------
@@ -28,8 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,9 +46,6 @@ import numpy as np
 from labkit.grading.compare import Mismatch, expect_array, expect_close, expect_equal
 
 DEFAULT_TIME_LIMIT_S = 10.0
-_BLOCKED: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "labkit_blocked_references", default=frozenset()
-)
 
 
 class NotAttempted(Exception):
@@ -86,6 +89,12 @@ class Exercise:
     reference: Callable[..., Any]
     tests: tuple[Test, ...]
     hint: str = ""
+    equivalents: tuple[Callable[..., Any], ...] = ()  # other labkit functions giving the answer
+
+    @property
+    def blocked(self) -> tuple[Callable[..., Any], ...]:
+        """The labkit functions a student may not call while this exercise is graded."""
+        return (self.reference, *self.equivalents)
 
     @property
     def lab(self) -> str:
@@ -146,8 +155,55 @@ class Student:
                 f"`{self._exercise.name}` should be a function, got {type(self.obj).__name__}",
                 "Define it with `def " + self._exercise.name + "(...):` and run that cell.",
             )
-        with _blocking(self._exercise.id):
+        with references_blocked(self._exercise.lab, getattr(self.obj, "__globals__", None)):
             return _call_limited(self.obj, args, kwargs, self._time_limit_s)
+
+
+class RemoteStudent:
+    """The student's function running in a sandbox (see :mod:`labkit.grading.sandbox`).
+
+    Arguments and results cross as plain data; what the sandbox says about an exception
+    only ever costs the student points, never earns them.
+    """
+
+    def __init__(self, sandbox: Any, exercise: Exercise, time_limit_s: float):
+        self._sandbox = sandbox
+        self._exercise = exercise
+        self._time_limit_s = time_limit_s
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from labkit.grading import sandbox as sb
+        from labkit.grading.wire import NotPlainData
+
+        name = self._exercise.name
+        try:
+            return self._sandbox.call(name, args, kwargs, self._time_limit_s)
+        except sb.RemoteError as exc:
+            raise _remote_exception(exc) from None
+        except NotPlainData as exc:
+            raise Mismatch("type", f"`{name}` returned {exc}, which the grader cannot take: "
+                           "return numbers, strings, booleans, None, bytes, numpy arrays, or "
+                           "lists/tuples/dicts of these") from None
+        except sb.SandboxError as exc:
+            raise StudentError(str(exc)) from None
+        except TimeoutError:
+            raise StudentError("defining the answers again (after a crash) took too long") from None
+
+
+def _remote_exception(exc: Any) -> BaseException:
+    if exc.kind == "NotImplementedError":
+        return NotAttempted()
+    if exc.kind == "ReferenceUsed":
+        return ReferenceUsed(str(exc))
+    if exc.kind == "TimeLimit":
+        return TimeLimit(str(exc))
+    if exc.kind == "RecursionError":
+        return StudentError("your function recursed without end (RecursionError)")
+    if exc.kind == "NotPlainData":
+        return Mismatch("type", f"your function returned {exc}, which the grader cannot take: "
+                        "return numbers, strings, booleans, None, bytes, numpy arrays, or "
+                        "lists/tuples/dicts of these")
+    return StudentError(f"your function raised {exc.kind}: {exc}")
 
 
 class TestContext:
@@ -165,36 +221,47 @@ class TestContext:
         self.rng = rng
 
 
-def reference_for(exercise_id: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a labkit function as the reference answer of ``exercise_id``.
-
-    While that exercise is checked, calling the function raises :class:`ReferenceUsed`,
-    so a student cannot pass by calling labkit's own answer.
-    """
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if exercise_id in _BLOCKED.get():
-                raise ReferenceUsed(
-                    f"your code calls labkit's own `{fn.__module__}.{fn.__name__}`, the "
-                    f"reference answer of {exercise_id}; write the computation yourself"
-                )
-            return fn(*args, **kwargs)
-
-        wrapper.__labkit_exercise__ = exercise_id  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
-
-
 @contextlib.contextmanager
-def _blocking(exercise_id: str) -> Iterator[None]:
-    token = _BLOCKED.set(_BLOCKED.get() | {exercise_id})
+def references_blocked(lab: str, namespace: dict[str, Any] | None = None) -> Iterator[None]:
+    """While active, labkit's references of ``lab`` raise :class:`ReferenceUsed`.
+
+    Every name bound to one of them in a loaded labkit module, in the notebook's own
+    namespace (``__main__``) or in ``namespace`` (the student function's globals) is
+    swapped for a stub, and put back afterwards. This informs
+    the student in the notebook; the batch grader does not rely on it (its sandbox has no
+    references at all).
+    """
+    from labkit.grading.registry import lab_exercises
+
+    stubs = {}
+    for exercise in lab_exercises(lab):
+        for fn in exercise.blocked:
+            stubs[id(fn)] = (fn, _stub_for(fn, exercise.id))
+    spaces = [getattr(module, "__dict__", {}) for name, module in list(sys.modules.items())
+              if module is not None and (name == "__main__" or name.split(".")[0] == "labkit")]
+    if isinstance(namespace, dict):
+        spaces.append(namespace)
+    swapped = []
+    for space in spaces:
+        for key, value in list(space.items()):
+            entry = stubs.get(id(value))
+            if entry is not None and entry[0] is value:
+                space[key] = entry[1]
+                swapped.append((space, key, value))
     try:
         yield
     finally:
-        _BLOCKED.reset(token)
+        for space, key, value in reversed(swapped):
+            space[key] = value
+
+
+def _stub_for(fn: Callable[..., Any], exercise_id: str) -> Callable[..., Any]:
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        raise ReferenceUsed(f"your code calls labkit's own `{fn.__module__}.{fn.__name__}`, "
+                            f"which gives the answer of {exercise_id}; write the computation "
+                            "yourself")
+
+    return stub
 
 
 def _call_limited(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: float) -> Any:
@@ -246,14 +313,20 @@ def _call_in_thread(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: 
     return box.get("value")
 
 
-def run_exercise(exercise: Exercise, objects: Sequence[Any], *, seed: int) -> Result:
-    """Run every test of ``exercise`` on ``objects[0]`` and return the :class:`Result`."""
+def run_exercise(exercise: Exercise, objects: Sequence[Any], *, seed: int,
+                 sandbox: Any = None) -> Result:
+    """Run every test of ``exercise`` on ``objects[0]`` and return the :class:`Result`.
+
+    With ``sandbox`` (a started :class:`~labkit.grading.sandbox.Sandbox`) the tests call
+    the student's function there instead, and ``objects`` is ignored.
+    """
     result = Result(exercise.id, 0, exercise.points, "passed", seed=seed)
-    if len(objects) != 1:
+    if sandbox is None and len(objects) != 1:
         return _failed(result, "call", f"check takes one object, got {len(objects)}",
                        f'Call check("{exercise.id}", {exercise.name}).')
     for index, test in enumerate(exercise.tests):
-        student = Student(objects[0], exercise, test.time_limit_s)
+        student = (RemoteStudent(sandbox, exercise, test.time_limit_s) if sandbox is not None
+                   else Student(objects[0], exercise, test.time_limit_s))
         ctx = TestContext(student, exercise.reference, np.random.default_rng([seed, index]))
         try:
             test.run(ctx)

@@ -1,10 +1,12 @@
 """``labkit grade``: grade a folder of submissions into a gradebook CSV and feedback files.
 
-Each submission runs in its own worker process (:mod:`labkit.grading.worker`) with a
-fresh kernel in a fresh temporary folder, ``workers`` at a time, each within a time
-limit. The gradebook has one row per submission and one column per exercise; it is
-written atomically, and neither it nor the feedback files replace existing files unless
-``overwrite=True``. Submissions are never modified.
+Each submission is judged by its own worker process (:mod:`labkit.grading.worker`),
+``workers`` at a time, each within a time limit: the worker runs the lab's tests itself and
+calls the student's functions inside a bubblewrap sandbox. One run grades one lab: ``lab``,
+or the lab most submissions name (:func:`infer_lab`). The gradebook has one row per
+submission and one column per exercise; it is written atomically, cells a spreadsheet
+would run as formulas are neutralised, and neither it nor the feedback files replace
+existing files unless ``overwrite=True``. Submissions are never modified.
 
 Example
 -------
@@ -17,6 +19,7 @@ Example
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -24,6 +27,8 @@ import secrets
 import subprocess
 import sys
 import time
+import warnings
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +52,7 @@ class Submission:
     message: str = ""
     results: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> int:
@@ -102,14 +108,31 @@ def _kill_tree(pid: int) -> None:
             pass
 
 
-CELL_TIMEOUT_S = 240.0  # no course cell needs this long; a hung cell is interrupted, not fatal
+def infer_lab(files: list[Path]) -> tuple[str | None, int, int]:
+    """The lab most of ``files`` say they are (metadata, name, check cells): ``(lab, votes,
+    notebooks)``, where ``notebooks`` counts the files that are notebooks at all."""
+    from labkit.grading.worker import notebook_lab, read_submission
+
+    votes: Counter[str] = Counter()
+    notebooks = 0
+    for path in files:
+        try:
+            lab = notebook_lab(read_submission(path), path)
+        except ValueError:
+            continue
+        notebooks += 1
+        if lab:
+            votes[lab] += 1
+    lab, count = votes.most_common(1)[0] if votes else (None, 0)
+    return lab, count, notebooks
 
 
-def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float) -> Submission:
+def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float,
+                sandbox: bool) -> Submission:
     cmd = [sys.executable, "-m", "labkit.grading.worker", str(sub.path), "--seed", str(seed),
-           "--cell-timeout", str(min(timeout_s, CELL_TIMEOUT_S))]
-    if lab:
-        cmd += ["--lab", lab]
+           "--setup-timeout", str(timeout_s)] + (["--lab", lab] if lab else [])
+    if not sandbox:
+        cmd.append("--no-sandbox")
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             stdin=subprocess.DEVNULL)
@@ -129,8 +152,20 @@ def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float) -
         sub.status, sub.message = "error", f"grader worker failed (exit code {proc.returncode})"
         return sub
     sub.status, sub.lab, sub.message = row["status"], row.get("lab"), row.get("message", "")
-    sub.results = row.get("results", [])
+    sub.results, sub.flags = row.get("results", []), row.get("flags", [])
     return sub
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula: text starting with ``= + - @``
+    (or a tab / carriage return) gets a leading apostrophe.
+
+    >>> print(spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe(-3))
+    '=HYPERLINK(1) -3
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _columns(subs: list[Submission]) -> list[str]:
@@ -144,7 +179,7 @@ def gradebook_csv(subs: list[Submission]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "file", "lab", *exercise_ids, "total", "max", "percent",
-                     "status", "message"])
+                     "status", "message", "flags"])
     for s in subs:
         scores = {r["exercise_id"]: r["score"] for r in s.results}
         maxes = {e: 0 for e in exercise_ids}
@@ -153,26 +188,42 @@ def gradebook_csv(subs: list[Submission]) -> str:
         max_total = sum(maxes[e] for e in exercise_ids if e.startswith(f"{s.lab}."))
         percent = f"{100 * s.score / max_total:.1f}" if max_total else "0.0"
         cells = [scores.get(e, 0) if e.startswith(f"{s.lab}.") else "" for e in exercise_ids]
-        writer.writerow([s.student, str(s.path), s.lab or "", *cells, s.score, max_total,
-                         percent, s.status, s.message])
+        writer.writerow([spreadsheet_safe(v) for v in (
+            s.student, str(s.path), s.lab or "", *cells, s.score, max_total, percent, s.status,
+            s.message, "; ".join(s.flags))])
     return buffer.getvalue()
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def markdown_text(text: Any) -> str:
+    """Text shown literally in Markdown: HTML and Markdown syntax escaped, one line.
+
+    >>> print(markdown_text("<img src=x onerror=alert(1)> **bold**"))
+    &lt;img src=x onerror=alert\\(1\\)&gt; \\*\\*bold\\*\\*
+    """
+    flat = " ".join(str(text).split())
+    return _MARKDOWN.sub(r"\\\1", html.escape(flat, quote=False))
+
+
 def feedback_markdown(sub: Submission) -> str:
-    """Per-student feedback: status, then each exercise's line and hint."""
-    lines = [f"# Feedback for {sub.student}", "",
-             f"- notebook: `{sub.path.name}` (lab {sub.lab or '?'})",
-             f"- status: **{sub.status}**" + (f" — {sub.message}" if sub.message else ""),
+    """Per-student feedback: status, then each exercise's line and hint. Everything that
+    comes from the submission (its name, its values in messages) is escaped."""
+    md = markdown_text
+    lines = [f"# Feedback for {md(sub.student)}", "",
+             f"- notebook: {md(sub.path.name)} (lab {md(sub.lab or '?')})",
+             f"- status: **{md(sub.status)}**" + (f" — {md(sub.message)}" if sub.message else ""),
              f"- score: **{sub.score}/{sub.max_score}**", ""]
     for r in sub.results:
         mark = {"passed": "✓", "not attempted": "○"}.get(r["status"], "✗")
-        lines.append(f"## {mark} {r['exercise_id']}: {r['score']}/{r['max_score']} points")
+        lines.append(f"## {mark} {md(r['exercise_id'])}: {r['score']}/{r['max_score']} points")
         if r["status"] == "not attempted":
             lines.append("Not attempted.")
         elif r["status"] != "passed":
-            lines.append(f"{r['message']}")
+            lines.append(md(r["message"]))
             if r.get("hint"):
-                lines.append(f"\nHint: {r['hint']}")
+                lines.append(f"\nHint: {md(r['hint'])}")
         if r.get("seed") is not None and r["status"] == "failed":
             lines.append(f"\n(Tests ran with seed {r['seed']}.)")
         lines.append("")
@@ -193,11 +244,32 @@ def _feedback_paths(subs: list[Submission], folder: Path) -> dict[int, Path]:
     return paths
 
 
+def _run_lab(lab: str | None, files: list[Path], log: Any) -> str | None:
+    """The one lab this run grades: ``lab``, else the one most files name."""
+    if lab is not None:
+        if not re.fullmatch(r"\d\d", str(lab)):
+            raise ValueError(f"lab must be two digits, e.g. 02; got {lab!r}")
+        return lab
+    lab, votes, notebooks = infer_lab(files)
+    if lab is None and notebooks:
+        raise ValueError("cannot tell which lab these submissions are: pass --lab NN")
+    if lab is not None:
+        log(f"grading as lab {lab} ({votes} of {len(files)} files say so; --lab chooses)")
+    return lab
+
+
 def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
           feedback: Path | str | None = None, lab: str | None = None, workers: int = 1,
           timeout_s: float = 600.0, id_pattern: str | None = None, overwrite: bool = False,
-          progress: bool = True) -> list[Submission]:
-    """Grade submissions into ``output`` (CSV) and ``feedback/`` (Markdown per student)."""
+          progress: bool = True, sandbox: bool = True,
+          log: Any = None) -> list[Submission]:
+    """Grade submissions into ``output`` (CSV) and ``feedback/`` (Markdown per student).
+
+    Every submission is graded as ``lab`` (default: the lab most of them name, reported
+    through ``log``). ``sandbox=False`` runs the students' code without bubblewrap, with a
+    warning; otherwise a missing sandbox is an error that says how to install it.
+    """
+    log = log or (lambda text: None)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if timeout_s <= 0:
@@ -213,11 +285,23 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     if existing and not overwrite:
         raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
                               "it, or choose another -o / --feedback")
+    lab = _run_lab(lab, files, log)
+    if sandbox:
+        from labkit.grading.sandbox import sandbox_problem
+
+        problem = sandbox_problem()
+        if problem:
+            raise RuntimeError(f"the grading sandbox does not work here: {problem}")
+    else:
+        warnings.warn("grading WITHOUT the sandbox (--no-sandbox): the students' code can read "
+                      "and change your files and use the network. Use it only for code you "
+                      "trust.", stacklevel=2)
+        log("WARNING: grading without the sandbox: submissions can touch your files")
     seed = secrets.randbelow(2**31)
     from tqdm.auto import tqdm
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_worker, s, lab, seed, timeout_s) for s in subs]
+        futures = [pool.submit(_run_worker, s, lab, seed, timeout_s, sandbox) for s in subs]
         for _ in tqdm(as_completed(futures), total=len(futures), desc="grading",
                       unit="nb", disable=not progress):
             pass

@@ -1,18 +1,24 @@
-"""Grade one submission in a fresh kernel and a fresh temporary folder.
+"""The judge for one submission: ``python -m labkit.grading.worker PATH --seed S ...``.
 
-Run by ``labkit grade`` as ``python -m labkit.grading.worker PATH --seed S ...`` (one process
-per submission, so a crash or a hang never takes the grader down). Prints one JSON object
-on its last line of standard output. The submission file is only ever read: the kernel
-works on an in-memory copy, in an empty temporary folder.
+Run by ``labkit grade`` as one process per submission, so a crash or a hang never takes
+the grader down. It never executes the student's code itself:
+
+1. it reads the notebook as text and keeps only the statements that define the lab's
+   answers and what they depend on (:mod:`labkit.grading.program`);
+2. it starts a sandbox (:mod:`labkit.grading.sandbox`) that runs those statements with a
+   copy of labkit in which the lab's references are stubs;
+3. it runs every registered test of the lab here, calling the student's functions in the
+   sandbox with plain data, and computes the scores from its own comparisons.
+
+It prints one JSON object on the last line of standard output. The submission file is
+only ever read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import secrets
 import sys
 import tempfile
 import time
@@ -21,14 +27,13 @@ from typing import Any
 
 import nbformat
 
+from labkit.grading.core import Exercise, Result, run_exercise
+from labkit.grading.program import answer_program, resemblance
 from labkit.grading.registry import lab_exercises
 from labkit.grading.release import CHECK_CALL, NOTEBOOK_NAME
-from labkit.widgets import NO_WIDGETS_ENV
+from labkit.grading.sandbox import Sandbox, SandboxError
 
-GRADING_CELL = (
-    "from labkit.grading.check import emit_grades as _labkit_emit_grades\n"
-    "_labkit_emit_grades({lab!r}, globals(), seed={seed}, marker={marker!r})"
-)
+SIMILAR = 0.9  # flag an answer this close to labkit's reference (normalised AST)
 
 
 def notebook_lab(nb: nbformat.NotebookNode, path: Path) -> str | None:
@@ -62,67 +67,65 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def _execute(nb: nbformat.NotebookNode, folder: str, cell_timeout_s: float) -> list[str]:
-    """Run every cell (errors do not stop the run); return notes on failed cells."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    # The kernel inherits this environment: no widgets and no progress-bar widgets while
-    # grading (nbclient has a known rare hang with widget traffic, jupyter/nbclient#312).
-    os.environ["TQDM_DISABLE"] = "1"
-    os.environ[NO_WIDGETS_ENV] = "1"
-    client = NotebookClient(nb, timeout=cell_timeout_s, kernel_name="python3",
-                            allow_errors=True, interrupt_on_timeout=True,
-                            resources={"metadata": {"path": folder}})
-    try:
-        client.execute()
-    except (CellTimeoutError, DeadKernelError) as exc:
-        return [f"execution stopped: {type(exc).__name__}"]
-    notes = []
-    for index, cell in enumerate(nb.cells[:-1]):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error" and out.get("ename") != "CheckFailed":
-                notes.append(f"cell {index} raised {out.get('ename')}")
-    return notes
+def _missing(exercise: Exercise, status: str) -> Result:
+    if status == "missing":
+        return Result(exercise.id, 0, exercise.points, "missing", stage="callable",
+                      message=f"function `{exercise.name}` not found in the notebook",
+                      hint=f"Keep the cell that defines `{exercise.name}`.")
+    kind = status.split(":", 1)[-1].strip()
+    return Result(exercise.id, 0, exercise.points, "failed", stage="callable",
+                  message=f"`{exercise.name}` should be a function, got {kind}",
+                  hint=f"Define it with `def {exercise.name}(...):`.")
 
 
-def _grades_from(cell: nbformat.NotebookNode, marker: str) -> list[dict[str, Any]] | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stdout":
-            for line in out.get("text", "").splitlines():
-                if line.startswith(marker):
-                    return json.loads(line[len(marker):])
-    return None
+def _flags(program: list[Any], exercises: tuple[Exercise, ...]) -> list[str]:
+    flags = []
+    for exercise in exercises:
+        score = resemblance(program, exercise.name, exercise.reference)
+        if score >= SIMILAR:
+            flags.append(f"{exercise.id}: {score:.0%} like labkit's reference")
+    return flags
 
 
-def grade_file(path: Path, lab: str | None, seed: int, cell_timeout_s: float) -> dict[str, Any]:
-    """Execute one submission and grade the names it defined; returns a status row."""
+def judge(path: Path, lab: str | None, seed: int, *, isolate: bool = True,
+          setup_timeout_s: float = 300.0) -> dict[str, Any]:
+    """Grade one submission (see the module docstring); returns a status row."""
     start = time.monotonic()
     try:
         nb = read_submission(path)
     except ValueError as exc:
         return _row("not a notebook", lab, str(exc))
     found = notebook_lab(nb, path)
-    if found is None or (lab is not None and found != lab):
-        expected = f"lab {lab}" if lab else "a course notebook"
-        return _row("wrong notebook", found, f"expected {expected}, got "
-                    f"{'lab ' + found if found else 'a notebook with no lab'}")
-    if not lab_exercises(found):
-        return _row("wrong notebook", found, f"lab {found} has no graded exercises")
-    marker = f"@@labkit-grades-{secrets.token_hex(8)}@@"
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    nb.cells.append(nbformat.v4.new_code_cell(
-        GRADING_CELL.format(lab=found, seed=seed, marker=marker)))
-    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as folder:
-        notes = _execute(nb, folder, cell_timeout_s)
-    grades = _grades_from(nb.cells[-1], marker)
-    seconds = round(time.monotonic() - start, 1)
-    if grades is None:
-        return _row("error", found, "; ".join(notes) or "the grading cell did not run",
-                    seconds=seconds)
-    return _row("ok", found, "; ".join(notes), results=grades, seconds=seconds)
+    lab = lab or found
+    if lab is None:
+        return _row("wrong notebook", None, "cannot tell which lab this notebook is; pass --lab")
+    exercises = lab_exercises(lab)
+    if not exercises:
+        return _row("wrong notebook", lab, f"lab {lab} has no graded exercises")
+    notes = [f"the notebook says lab {found}; graded as lab {lab}"] if found and found != lab else []
+    cells = [c.source if c.cell_type == "code" else "" for c in nb.cells]
+    program = answer_program(cells, [e.name for e in exercises])
+    blocked = [fn for e in exercises for fn in e.blocked]
+    with tempfile.TemporaryDirectory(prefix="labkit-judge-") as work, \
+            Sandbox([(s.cell, s.source) for s in program], [e.name for e in exercises],
+                    blocked=blocked, workdir=Path(work), isolate=isolate,
+                    setup_timeout_s=setup_timeout_s) as box:
+        try:
+            ready = box.start()
+        except TimeoutError:
+            return _row("timeout", lab, f"defining the answers took longer than "
+                        f"{setup_timeout_s:g} s", seconds=round(time.monotonic() - start, 1))
+        except SandboxError as exc:
+            return _row("error", lab, str(exc), seconds=round(time.monotonic() - start, 1))
+        notes += ready["notes"]
+        results = []
+        for exercise in exercises:
+            status = box.ready["names"].get(exercise.name, "missing")
+            result = (run_exercise(exercise, [], seed=seed, sandbox=box) if status == "callable"
+                      else _missing(exercise, status))
+            results.append(result.to_dict())
+    return _row("ok", lab, "; ".join(notes), results=results, flags=_flags(program, exercises),
+                seconds=round(time.monotonic() - start, 1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--lab")
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--cell-timeout", type=float, default=300.0)
+    parser.add_argument("--setup-timeout", type=float, default=300.0)
+    parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
-    row = grade_file(args.path, args.lab, args.seed, args.cell_timeout)
+    row = judge(args.path, args.lab, args.seed, isolate=not args.no_sandbox,
+                setup_timeout_s=args.setup_timeout)
     sys.stdout.write("\n" + json.dumps(row) + "\n")
     return 0
 
