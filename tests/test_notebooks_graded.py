@@ -1,8 +1,7 @@
 """Both directions, on the real notebooks: solutions score full marks, student copies zero.
 
-Each notebook is executed once per direction (the grader's own run); the released copies
-must also run top to bottom without a single error, since an unfinished exercise may never
-break the cells after it.
+The grader runs only the answers (in its sandbox), not the notebooks: that the notebooks
+run top to bottom without an error is checked where they are executed.
 """
 
 from __future__ import annotations
@@ -21,11 +20,12 @@ NOTEBOOKS = sorted(p.name for p in (REPO / "solutions").glob("[0-9][0-9]_*.ipynb
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("gradebooks")
-    runs = {}
-    for folder in ("solutions", "notebooks"):
-        subs = grade([REPO / folder], output=out / f"{folder}.csv", workers=2, timeout_s=600,
-                     progress=False)
-        runs[folder] = {s.path.name: s for s in subs}
+    runs: dict[str, dict] = {"solutions": {}, "notebooks": {}}
+    for folder in runs:
+        for name in NOTEBOOKS:
+            subs = grade([REPO / folder / name], output=out / f"{folder}-{name}.csv",
+                         lab=name[:2], timeout_s=600, progress=False)
+            runs[folder][name] = subs[0]
     return runs
 
 
@@ -38,14 +38,14 @@ def test_every_lab_with_a_notebook_has_exercises():
 def test_solution_scores_full_marks(graded, name):
     sub = graded["solutions"][name]
     assert sub.status == "ok", sub.message
-    assert sub.message == "", f"cells failed: {sub.message}"
+    assert sub.message == "", f"the answers' cells failed: {sub.message}"
     assert sub.max_score > 0 and sub.score == sub.max_score, sub.results
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_released_notebook_scores_zero_and_runs_clean(graded, name):
+def test_released_notebook_scores_zero(graded, name):
     sub = graded["notebooks"][name]
     assert sub.status == "ok", sub.message
-    assert sub.message == "", f"cells failed in the student copy: {sub.message}"
+    assert sub.message == "", f"the stubs' cells failed in the student copy: {sub.message}"
     assert sub.max_score > 0 and sub.score == 0
     assert all(r["status"] == "not attempted" for r in sub.results), sub.results

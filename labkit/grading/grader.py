@@ -108,8 +108,8 @@ def _kill_tree(pid: int) -> None:
             pass
 
 
-def infer_lab(files: list[Path]) -> tuple[str | None, int, int]:
-    """The lab most of ``files`` say they are (metadata, name, check cells): ``(lab, votes,
+def infer_lab(files: list[Path]) -> tuple[Counter[str], int]:
+    """Which labs ``files`` say they are (metadata, name, check cells): ``(votes per lab,
     notebooks)``, where ``notebooks`` counts the files that are notebooks at all."""
     from labkit.grading.worker import notebook_lab, read_submission
 
@@ -123,8 +123,7 @@ def infer_lab(files: list[Path]) -> tuple[str | None, int, int]:
         notebooks += 1
         if lab:
             votes[lab] += 1
-    lab, count = votes.most_common(1)[0] if votes else (None, 0)
-    return lab, count, notebooks
+    return votes, notebooks
 
 
 def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float,
@@ -250,11 +249,15 @@ def _run_lab(lab: str | None, files: list[Path], log: Any) -> str | None:
         if not re.fullmatch(r"\d\d", str(lab)):
             raise ValueError(f"lab must be two digits, e.g. 02; got {lab!r}")
         return lab
-    lab, votes, notebooks = infer_lab(files)
-    if lab is None and notebooks:
-        raise ValueError("cannot tell which lab these submissions are: pass --lab NN")
-    if lab is not None:
-        log(f"grading as lab {lab} ({votes} of {len(files)} files say so; --lab chooses)")
+    votes, notebooks = infer_lab(files)
+    if not notebooks:
+        return None  # nothing to grade: every row will say "not a notebook"
+    lab, count = votes.most_common(1)[0] if votes else (None, 0)
+    if lab is None or 2 * count <= notebooks:
+        named = ", ".join(f"lab {k} ({v})" for k, v in sorted(votes.items())) or "no lab"
+        raise ValueError(f"cannot tell which lab to grade: the notebooks name {named}; "
+                         "grade one lab per run with --lab NN")
+    log(f"grading as lab {lab} ({count} of {notebooks} notebooks say so; --lab chooses)")
     return lab
 
 

@@ -95,6 +95,8 @@ def statements(cells: Sequence[str]) -> list[Statement]:
                 uses = _global_uses(text)
             except (SyntaxError, ValueError):
                 continue
+            uses |= {n.target.id for n in ast.walk(node)  # x += 1 reads x too
+                     if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
             found.append(Statement(index, text, frozenset(_bound_names(node)),
                                    frozenset(uses)))
     return found
