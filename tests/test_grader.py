@@ -127,3 +127,28 @@ def test_student_ids():
     assert student_id(Path("bob.ipynb")) == "bob"
     assert student_id(Path("hw_carol_00.ipynb"), r"hw_(?P<id>[a-z]+)_") == "carol"
     assert student_id(Path("dave.ipynb"), r"nomatch_(\d+)") == "dave"
+
+
+def test_without_bubblewrap_grading_refuses_and_says_how_to_install(graded, tmp_path, monkeypatch,
+                                                                     capsys):
+    import labkit.grading.sandbox as sandbox
+
+    folder = graded[0]
+    real_which = sandbox.shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which",
+                        lambda name: None if name == "bwrap" else real_which(name))
+    out = tmp_path / "g.csv"
+    assert main(["grade", str(folder / "right.ipynb"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in err and "--no-sandbox" in err
+    assert not out.exists()
+    with pytest.warns(UserWarning, match="WITHOUT the sandbox"):
+        subs = grade([folder / "right.ipynb"], output=out, sandbox=False, progress=False)
+    assert subs[0].score == 3
+
+
+def test_a_folder_of_mixed_labs_needs_lab(tmp_path):
+    for lab in ("00", "01"):
+        (tmp_path / f"{lab}_x.ipynb").write_text(notebook(RIGHT, lab=lab))
+    with pytest.raises(ValueError, match="--lab"):
+        grade([tmp_path], output=tmp_path / "g.csv", progress=False)
