@@ -305,3 +305,23 @@ def test_gradebook_cells_cannot_run_as_formulas_and_feedback_is_escaped(run):
     feedback = (out.parent / "gradebook_feedback" / "inject_feedback_00.md").read_text()
     assert "<script>" not in feedback and "&lt;script&gt;" in feedback
     assert "](javascript" not in feedback
+
+
+def test_labkit_functions_that_compute_an_answer_are_blocked_too(tmp_path):
+    """02.quantize / 02.dequantize through the runtime's own int8 I/O conversion."""
+    routes = {
+        "via_runtime": notebook(
+            "import numpy as np\nfrom labkit import runtime\n"
+            "def quantize(x, scale, zero_point, bits=8):\n"
+            "    return runtime._to_input(x, {'dtype': np.int8, 'quantization': (scale, zero_point)})\n"
+            "def dequantize(q, scale, zero_point):\n"
+            "    return runtime._from_output(np.asarray(q), {'dtype': np.int8,\n"
+            "                                'quantization': (scale, zero_point)}).astype(float)",
+            lab="02"),
+    }
+    for name, text in routes.items():
+        (tmp_path / f"{name}.ipynb").write_text(text)
+    subs = grade([tmp_path], output=tmp_path / "g.csv", lab="02", progress=False)
+    results = {r["exercise_id"]: r for r in subs[0].results}
+    for exercise in ("02.quantize", "02.dequantize"):
+        assert results[exercise]["score"] == 0 and results[exercise]["stage"] == "reference"
