@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JUPYTER_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup sandbox release grade-demo lint clean
+.PHONY: lab test setup system-deps release grade-demo lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,14 +20,21 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(JUPYTER_ROOT)
 
-# The grading sandbox (bubblewrap): installed when missing and we are root with apt-get;
-# otherwise the sandbox tests skip, saying why.
-sandbox:
-	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } ; } || \
-	  echo "note: bubblewrap is missing; install it (apt-get install bubblewrap) to test the grading sandbox"
+# System packages the tests use: bubblewrap (the grading sandbox), Chromium and its driver
+# (the JupyterLab browser test). Installed when missing and we are root with apt-get;
+# otherwise those tests skip, saying why.
+SYSTEM_PACKAGES := bubblewrap chromium chromium-driver
+system-deps:
+	@missing=""; command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "note: missing system packages:$$missing (apt-get install them to run every test)"; fi; \
+	fi
 
-test: $(STAMP) sandbox
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest --nbval-lax tests solutions
 
 release: $(STAMP)
