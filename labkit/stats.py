@@ -67,9 +67,12 @@ def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tupl
     >>> wilson_interval(0, 20)[0], round(wilson_interval(0, 20)[1], 4)
     (0.0, 0.1611)
     """
-    n = check_int(n, "n", low=1, hint="an accuracy needs at least one test sample")
+    n = check_int(n, "n", low=1, hint="an interval needs at least one trial")
     successes = check_int(successes, "successes", low=0, high=n)
-    confidence = check_fraction(confidence, "confidence", interval="(0, 1)")
+    return _wilson(successes, n, check_fraction(confidence, "confidence", interval="(0, 1)"))
+
+
+def _wilson(successes: int, n: int, confidence: float) -> tuple[float, float]:
     z = _z(confidence)
     p = successes / n
     denominator = 1 + z * z / n
@@ -119,8 +122,10 @@ def accuracy_from_counts(correct: int, n: int, *, confidence: float = 0.95) -> A
     >>> accuracy_from_counts(20, 20)
     Accuracy(100.0 % [83.9, 100.0] on 20)
     """
-    low, high = wilson_interval(correct, n, confidence=confidence)
-    return Accuracy(int(correct), int(n), low, high, float(confidence))
+    n = check_int(n, "n", low=1, hint="an accuracy needs at least one test sample")
+    correct = check_int(correct, "correct", low=0, high=n)
+    confidence = check_fraction(confidence, "confidence", interval="(0, 1)")
+    return Accuracy(correct, n, *_wilson(correct, n, confidence), confidence)
 
 
 def is_correct(predictions: Any, labels: Any, *, name: str = "predictions") -> np.ndarray:

@@ -41,6 +41,7 @@ import numpy as np
 FRACTION_INTERVALS = ("[0, 1]", "[0, 1)", "(0, 1]", "(0, 1)")
 _INCLUDE = ("both", "low", "high", "neither")
 _KIND_NAMES = {"b": "boolean", "i": "integer", "u": "unsigned integer", "f": "float"}
+_EMPTY_DTYPES = {"b": np.bool_, "i": np.int64, "u": np.uint64, "f": np.float64}
 
 
 # --------------------------------------------------------------------------------------
@@ -356,12 +357,13 @@ def check_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = Non
     allow_nonfinite : bool, default False
         Accept NaN and ±inf.
     hint : str, optional
-        How to fix a wrong shape, appended to the ValueError's message.
+        How to fix it, appended to the message of a wrong dtype, ndim or shape.
 
     Returns
     -------
     numpy.ndarray
-        The array, not copied or cast.
+        The array, not copied or cast (an empty array of another kind, such as ``[]``, is
+        cast to the first kind in ``kinds``).
 
     Raises
     ------
@@ -391,9 +393,11 @@ def check_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = Non
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be {expected}, got {type(value).__name__} that is not "
                         f"one rectangular array ({exc})") from None
+    if arr.size == 0 and arr.dtype.kind not in kinds:
+        arr = arr.astype(_EMPTY_DTYPES[kinds[0]])  # np.array([]) is float64 but holds no float
     if arr.dtype.kind not in kinds:
         source = "" if isinstance(value, np.ndarray) else f" ({_given(value)})"
-        raise TypeError(f"{name} must be {expected}, got dtype {arr.dtype}{source}")
+        raise TypeError(f"{name} must be {expected}, got dtype {arr.dtype}{source}{_tail(hint)}")
     if shape is not None:
         ndim = len(shape)
     allowed = (ndim,) if isinstance(ndim, int) else ndim
@@ -406,7 +410,8 @@ def check_array(value: Any, name: str, *, ndim: int | Sequence[int] | None = Non
         raise ValueError(f"{name} must have shape {_dims_text(shape)}, got {arr.shape}"
                          f"{_tail(hint)}")
     if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one value")
+        raise ValueError(f"{name} must be non-empty, got shape {arr.shape}; pass at least one "
+                         "value")
     if arr.dtype.kind == "f" and not allow_nonfinite:
         bad = ~np.isfinite(arr)
         if bad.any():
