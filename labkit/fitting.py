@@ -53,20 +53,19 @@ STILL_IMPROVING = 0.004  # val_loss still falling faster than this (nats per epo
 
 def _as_curve(values: Any, name: str) -> np.ndarray:
     """A 1-D float64 array of finite numbers, at least one value."""
-    if values is None:
-        raise TypeError(f"{name} is None; pass a sequence of numbers, one per epoch")
-    try:
-        curve = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a sequence of numbers, one per epoch ({exc})") from exc
-    if curve.ndim != 1 or curve.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence (one value per epoch), "
-                         f"got shape {curve.shape}")
+    curve = check_array(values, name, ndim=1, allow_nonfinite=True,
+                        hint="pass a sequence of numbers, one per epoch")
     if not np.all(np.isfinite(curve)):
         raise ValueError(f"{name} contains NaN or inf at epoch(s) "
                          f"{np.flatnonzero(~np.isfinite(curve)).tolist()}; a diverged run has "
                          "no meaningful curve")
-    return curve
+    return curve.astype(np.float64)
+
+
+def _check_dataset(data: Any) -> None:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a labkit.data.Dataset (e.g. load_mnist1d()), got "
+                        f"{type(data).__name__}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -413,6 +412,9 @@ def build_cnn(channels: int = 25, *, input_len: int = 40, num_classes: int = 10,
     >>> build_cnn().count_params()
     5210
     """
+    for label, value in (("channels", channels), ("input_len", input_len),
+                         ("num_classes", num_classes)):
+        check_int(value, label, low=1)
     from labkit._tf import load
 
     _, keras = load()
@@ -534,11 +536,16 @@ def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", e
     >>> run.epochs, sorted(run.history)
     (2, ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
     """
+    if not callable(build_model):
+        raise TypeError(f"build_model must be a function that returns a new model, e.g. "
+                        f"lambda: build_mlp((64,)), got {type(build_model).__name__}")
+    _check_dataset(data)
     epochs = check_int(epochs, "epochs", low=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
     max_shift = check_int(max_shift, "max_shift", low=0)
     check_real(learning_rate, "learning_rate", low=0, include="high", hint="e.g. 3e-3 for Adam")
     check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    seed = check_int(seed, "seed", low=0)
     from labkit._tf import load
 
     tf, keras = load()
@@ -609,9 +616,7 @@ def subset(data: Dataset, fraction: float, *, seed: int = 0) -> Dataset:
     >>> subset(load_mnist1d(), 0.1).x_train.shape
     (350, 40)
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a labkit.data.Dataset (e.g. load_mnist1d()), got "
-                        f"{type(data).__name__}")
+    _check_dataset(data)
     fraction = check_fraction(fraction, "fraction", interval="(0, 1]",
                               hint="a model needs some training data")
     rng = np.random.default_rng(check_int(seed, "seed", low=0))
@@ -698,12 +703,13 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
                         f"{type(rows).__name__}")
     lines = ["| " + " | ".join(str(h) for h in header) + " |",
              "|" + "---|" * len(header)]
-    for row in rows:
+    for i, row in enumerate(rows):
         if isinstance(row, str) or not isinstance(row, Iterable):
-            raise TypeError(f"each row of rows must be a list of cells, got {row!r}")
+            raise TypeError(f"rows[{i}] must be a list of cells, got {row!r}")
         row = list(row)
         if len(row) != len(header):
-            raise ValueError(f"row {row!r} has {len(row)} cells; the header has {len(header)}")
+            raise ValueError(f"rows[{i}] = {row!r} has {len(row)} cells; the header has "
+                             f"{len(header)}")
         lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
     return "\n".join(lines)
 

@@ -84,8 +84,8 @@ def build_course_cnn(input_shape: tuple[int, int, int] = (32, 32, 1), num_classe
         raise ValueError(f"input_shape must be (height, width, channels) of positive ints, "
                          f"got {input_shape!r}")
     if shape[0] % 4 or shape[1] % 4:
-        raise ValueError(f"height and width must be multiples of 4 (two 2×2 poolings), got "
-                         f"{shape[:2]}")
+        raise ValueError(f"input_shape must have a height and width that are multiples of 4 "
+                         f"(two 2×2 poolings), got {shape[:2]}")
     num_classes = check_int(num_classes, "num_classes", low=1)
     width = check_int(width, "width", low=1)
     check_real(learning_rate, "learning_rate", low=0, include="high", hint="e.g. 3e-3 for Adam")

@@ -68,6 +68,13 @@ def _check_weights(w: Any, name: str = "w") -> np.ndarray:
     return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 
+def _check_sparsities(sparsities: Any) -> list[float]:
+    if isinstance(sparsities, str) or not isinstance(sparsities, (Sequence, np.ndarray)):
+        raise TypeError(f"sparsities must be a list of fractions in [0, 1), e.g. [0.0, 0.5, 0.9], "
+                        f"got {type(sparsities).__name__}")
+    return [check_sparsity(s, f"sparsities[{i}]") for i, s in enumerate(sparsities)]
+
+
 def _check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
     arr = _check_weights(kernel, name)
     if arr.ndim != 4:
@@ -464,7 +471,7 @@ def accuracy_vs_sparsity(model: Any, x: Any, y: Any, sparsities: Sequence[float]
     accuracy (fraction) per sparsity.
     """
     names = _layer_names(model, layers)
-    sparsities = [check_sparsity(s) for s in sparsities]
+    sparsities = _check_sparsities(sparsities)
     work = _copy(model)
     accuracies = []
     for s in _progress(sparsities, f"one-shot pruning ({scope})", progress, len(sparsities)):
@@ -481,7 +488,7 @@ def sensitivity_scan(model: Any, x: Any, y: Any, sparsities: Sequence[float], *,
     Returns ``{layer name: accuracies}``, one accuracy (fraction) per sparsity.
     """
     names = _layer_names(model, layers)
-    sparsities = [check_sparsity(s) for s in sparsities]
+    sparsities = _check_sparsities(sparsities)
     work = _copy(model)
     scan = {name: np.zeros(len(sparsities)) for name in names}
     steps = [(name, i, s) for name in names for i, s in enumerate(sparsities)]
@@ -507,7 +514,7 @@ def sparsity_plan(scan: Mapping[str, Sequence[float]], sparsities: Sequence[floa
     if not isinstance(scan, Mapping):
         raise TypeError(f"scan must be a dict of layer name -> accuracies (from "
                         f"sensitivity_scan), got {type(scan).__name__}")
-    sparsities = [check_sparsity(s) for s in sparsities]
+    sparsities = _check_sparsities(sparsities)
     baseline_accuracy = check_fraction(baseline_accuracy, "baseline_accuracy", interval="[0, 1]")
     max_drop = check_fraction(max_drop, "max_drop", interval="[0, 1)")
     plan = {}
@@ -847,7 +854,7 @@ def plot_masked_kernels(kernel: Any, sparsities: Sequence[float], accuracies: Se
     white), titled with the accuracy at that sparsity from the precomputed curve."""
     import matplotlib.pyplot as plt
 
-    lookup = dict(zip([round(check_sparsity(s), 6) for s in sparsities], accuracies))
+    lookup = dict(zip([round(s, 6) for s in _check_sparsities(sparsities)], accuracies))
     fig, axes = plt.subplots(1, len(show), figsize=(3.3 * len(show) + 1.0, 3.2), squeeze=False,
                              layout="constrained")
     for ax, s in zip(axes[0], show):
@@ -885,7 +892,7 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    grid = [check_sparsity(s) for s in sparsities]
+    grid = _check_sparsities(sparsities)
     acc = np.asarray(accuracies, dtype=float)
 
     def draw(sparsity: float) -> None:
