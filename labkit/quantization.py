@@ -179,9 +179,10 @@ def quantize(x: Any, scale: Any, zero_point: Any, bits: int = 8) -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``bits`` or ``zero_point`` is not an integer.
+        If ``x`` is not numeric, or ``bits`` or ``zero_point`` is not an integer.
     ValueError
-        If ``scale <= 0``, ``zero_point`` is off the grid, or ``bits`` is outside 2–16.
+        If ``x`` or ``scale`` holds NaN/inf, ``scale <= 0``, ``zero_point`` is off the grid,
+        or ``bits`` is outside 2–16.
 
     Example
     -------
