@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.validate import check_int
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -184,7 +186,8 @@ def load_mnist1d(*, num_samples: int = 5000, seed: int = 42,
     Dataset
         ``x_*`` float32 ``(n, 40)``, standardized overall; ``y_*`` int64 labels 0–9.
     """
-    if not isinstance(num_samples, int) or num_samples < 100 or num_samples % 10:
+    num_samples = check_int(num_samples, "num_samples", low=100)
+    if num_samples % 10:
         raise ValueError(f"num_samples must be a multiple of 10 and >= 100, got {num_samples!r}")
     path = cache_dir() / f"mnist1d_n{num_samples}_s{seed}.npz"
     try:

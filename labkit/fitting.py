@@ -26,7 +26,6 @@ Example
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from labkit.data import Dataset
+from labkit.validate import check_array, check_choice, check_fraction, check_int, check_real
 
 REGIMES = ("underfitting", "overfitting", "slow_convergence", "good_fit")
 
@@ -52,28 +52,19 @@ STILL_IMPROVING = 0.004  # val_loss still falling faster than this (nats per epo
 
 def _as_curve(values: Any, name: str) -> np.ndarray:
     """A 1-D float64 array of finite numbers, at least one value."""
-    if values is None:
-        raise TypeError(f"{name} is None; pass a sequence of numbers, one per epoch")
-    try:
-        curve = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a sequence of numbers, one per epoch ({exc})") from exc
-    if curve.ndim != 1 or curve.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence (one value per epoch), "
-                         f"got shape {curve.shape}")
+    curve = check_array(values, name, ndim=1, allow_nonfinite=True,
+                        hint="pass a sequence of numbers, one per epoch")
     if not np.all(np.isfinite(curve)):
         raise ValueError(f"{name} contains NaN or inf at epoch(s) "
                          f"{np.flatnonzero(~np.isfinite(curve)).tolist()}; a diverged run has "
                          "no meaningful curve")
-    return curve
+    return curve.astype(np.float64)
 
 
-def _check_real(value: Any, name: str, low: float, high: float = np.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not low <= float(value) <= high:
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
-    return float(value)
+def _check_dataset(data: Any) -> None:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a labkit.data.Dataset (e.g. load_mnist1d()), got "
+                        f"{type(data).__name__}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -100,8 +91,11 @@ def standardize(x_train: np.ndarray, x_other: np.ndarray) -> tuple[np.ndarray, n
 
     Raises
     ------
+    TypeError
+        If an array is not numeric.
     ValueError
-        If the arrays are not 2-D with the same number of features, or ``x_train`` is empty.
+        If the arrays are not 2-D with the same number of features, ``x_train`` is empty,
+        or they hold NaN/inf.
 
     Example
     -------
@@ -109,14 +103,12 @@ def standardize(x_train: np.ndarray, x_other: np.ndarray) -> tuple[np.ndarray, n
     >>> a.tolist(), b.tolist()
     ([[-1.0, 0.0], [1.0, 0.0]], [[3.0, 1.0]])
     """
-    x_train, x_other = np.asarray(x_train), np.asarray(x_other)
-    for name, x in (("x_train", x_train), ("x_other", x_other)):
-        if x.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (samples, features), got shape {x.shape}; "
-                             "flatten each sample first")
-    if x_train.shape[1] != x_other.shape[1] or len(x_train) == 0:
+    dims, fix = ("samples", "features"), "flatten each sample first"
+    x_train = check_array(x_train, "x_train", shape=dims, hint=fix)
+    x_other = check_array(x_other, "x_other", shape=dims, hint=fix, allow_empty=True)
+    if x_train.shape[1] != x_other.shape[1]:
         raise ValueError(f"x_train {x_train.shape} and x_other {x_other.shape} need the same "
-                         "number of features and x_train at least one row")
+                         "number of features")
     dtype = np.result_type(x_train.dtype, x_other.dtype, np.float32)
     mean = x_train.mean(axis=0, dtype=np.float64)
     std = x_train.std(axis=0, dtype=np.float64)
@@ -161,9 +153,8 @@ def early_stopping_epoch(val_loss: Sequence[float], patience: int, min_delta: fl
     1
     """
     losses = _as_curve(val_loss, "val_loss")
-    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-        raise ValueError(f"patience must be an int >= 0, got {patience!r}")
-    min_delta = _check_real(min_delta, "min_delta", 0.0)
+    patience = check_int(patience, "patience", low=0)
+    min_delta = check_real(min_delta, "min_delta", low=0)
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, loss in enumerate(losses):
         wait += 1
@@ -196,7 +187,7 @@ def epochs_to_reach(val_accuracy: Sequence[float], target: float) -> int | None:
     (2, None)
     """
     acc = _as_curve(val_accuracy, "val_accuracy")
-    target = _check_real(target, "target (a fraction, not a percentage)", 0.0, 1.0)
+    target = check_fraction(target, "target", interval="[0, 1]")
     reached = np.flatnonzero(acc >= target)
     return int(reached[0]) + 1 if reached.size else None
 
@@ -285,13 +276,10 @@ def learning_curves(regime: str, *, epochs: int = 40, seed: int = 0, noise: floa
     >>> diagnose_fit(train_loss, val_loss)
     'overfitting'
     """
-    if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or not (
-            20 <= epochs <= 100):
-        raise ValueError(f"epochs must be an int in [20, 100], got {epochs!r}")
-    noise = _check_real(noise, "noise", 0.0, 0.05)
-    rng = np.random.default_rng(seed)
+    check_choice(regime, "regime", REGIMES)
+    epochs = check_int(epochs, "epochs", low=20, high=100)
+    noise = check_real(noise, "noise", low=0, high=0.05)
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
     e = np.arange(epochs, dtype=np.float64)
     start = np.log(10.0) + rng.uniform(-0.05, 0.05)
 
@@ -383,14 +371,17 @@ def build_mlp(hidden: Sequence[int] = (64, 64), *, l2: float = 0.0, dropout: flo
     >>> build_mlp((16,)).count_params()  # 40*16 + 16 + 16*10 + 10
     826
     """
+    if isinstance(hidden, str) or not isinstance(hidden, (Sequence, np.ndarray)):
+        raise TypeError(f"hidden must be a sequence of layer widths, e.g. (64, 64), got {hidden!r}")
+    for i, width in enumerate(hidden):
+        check_int(width, f"hidden[{i}]", low=1, hint="hidden lists positive layer widths")
+    check_real(l2, "l2", low=0)
+    check_fraction(dropout, "dropout", interval="[0, 1)")
+    check_int(input_len, "input_len", low=1)
+    check_int(num_classes, "num_classes", low=1)
     from labkit._tf import load
 
     _, keras = load()
-    if any(isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1 for w in hidden):
-        raise ValueError(f"hidden must be positive layer widths, e.g. (64, 64), got {hidden!r}")
-    _check_real(l2, "l2", 0.0)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout is a fraction in [0, 1), got {dropout!r}")
     reg = keras.regularizers.L2(l2) if l2 else None
     layers = [keras.layers.Input((input_len,))]
     for width in hidden:
@@ -416,6 +407,9 @@ def build_cnn(channels: int = 25, *, input_len: int = 40, num_classes: int = 10,
     >>> build_cnn().count_params()
     5210
     """
+    for label, value in (("channels", channels), ("input_len", input_len),
+                         ("num_classes", num_classes)):
+        check_int(value, label, low=1)
     from labkit._tf import load
 
     _, keras = load()
@@ -496,11 +490,7 @@ class Run:
 
 
 def _optimizer(keras, name: str, learning_rate: float):
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate)
-    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
+    return {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[name](learning_rate)
 
 
 def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", epochs: int = 40,
@@ -541,15 +531,19 @@ def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", e
     >>> run.epochs, sorted(run.history)
     (2, ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
     """
+    if not callable(build_model):
+        raise TypeError(f"build_model must be a function that returns a new model, e.g. "
+                        f"lambda: build_mlp((64,)), got {type(build_model).__name__}")
+    _check_dataset(data)
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    max_shift = check_int(max_shift, "max_shift", low=0)
+    check_real(learning_rate, "learning_rate", low=0, include="high", hint="e.g. 3e-3 for Adam")
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    seed = check_int(seed, "seed", low=0)
     from labkit._tf import load
 
     tf, keras = load()
-    for label, value, low in (("epochs", epochs, 1), ("batch_size", batch_size, 1),
-                              ("max_shift", max_shift, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
-    if _check_real(learning_rate, "learning_rate", 0.0) == 0:
-        raise ValueError("learning_rate must be above 0, e.g. 3e-3 for Adam")
     keras.utils.set_random_seed(seed)
     model = build_model()
     opt = _optimizer(keras, optimizer, learning_rate)
@@ -617,10 +611,10 @@ def subset(data: Dataset, fraction: float, *, seed: int = 0) -> Dataset:
     >>> subset(load_mnist1d(), 0.1).x_train.shape
     (350, 40)
     """
-    fraction = _check_real(fraction, "fraction", 0.0, 1.0)
-    if fraction == 0:
-        raise ValueError("fraction must be above 0: a model needs some training data")
-    rng = np.random.default_rng(seed)
+    _check_dataset(data)
+    fraction = check_fraction(fraction, "fraction", interval="(0, 1]",
+                              hint="a model needs some training data")
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
     keep = []
     for label in np.unique(data.y_train):
         idx = np.flatnonzero(data.y_train == label)
@@ -643,8 +637,7 @@ def plot_run(ax, run: Run, metric: str = "loss", *, label_prefix: str = "",
 
     A dotted vertical line marks the epoch of the lowest validation loss.
     """
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
+    check_choice(metric, "metric", tuple(_METRICS))
     train_key, val_key, ylabel, scale = _METRICS[metric]
     epochs = np.arange(1, run.epochs + 1)
     line, = ax.plot(epochs, np.asarray(run.history[train_key]) * scale, styles[0],
@@ -698,12 +691,20 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     |---|---|
     | CNN | 5,210 |
     """
+    if isinstance(header, str) or not isinstance(header, Sequence) or not header:
+        raise TypeError(f"header must be a non-empty list of column names, got {header!r}")
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
+        raise TypeError(f"rows must be an iterable of rows (lists of cells), got "
+                        f"{type(rows).__name__}")
     lines = ["| " + " | ".join(str(h) for h in header) + " |",
              "|" + "---|" * len(header)]
-    for row in rows:
+    for i, row in enumerate(rows):
+        if isinstance(row, str) or not isinstance(row, Iterable):
+            raise TypeError(f"rows[{i}] must be a list of cells, got {row!r}")
         row = list(row)
         if len(row) != len(header):
-            raise ValueError(f"row {row!r} has {len(row)} cells; the header has {len(header)}")
+            raise ValueError(f"rows[{i}] = {row!r} has {len(row)} cells; the header has "
+                             f"{len(header)}")
         lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
     return "\n".join(lines)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import numbers
 import os
 import re
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit.data import cache_dir, check_split
+from labkit.validate import check_int, check_real
 
 CLASSES = ("idle", "wave", "circle", "updown")
 SAMPLE_RATE_HZ = 62.5
@@ -207,22 +207,10 @@ def _simulate(label: str, p: _Person, rng: np.random.Generator) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- input checks
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low or (high is not None and value > high):
-        expected = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {expected}, got {value}")
-    return int(value)
-
-
 def _check_seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not 0 < value <= DURATION_S:
-        raise ValueError(f"{name} must be > 0 and <= {DURATION_S:g} s (the recording length), "
-                         f"got {value}")
-    return float(value)
+    return check_real(value, name, low=0, high=DURATION_S, include="high",
+                      what="a number of seconds", unit="s",
+                      hint=f"a recording lasts {DURATION_S:g} s")
 
 
 def _as_path(name: str, value: object) -> Path:
@@ -264,9 +252,9 @@ def generate_recordings(seed: int = DEFAULT_SEED, *, per_class: int = 40,
     >>> [r.name for r in generate_recordings(per_class=2, subjects=2)][:3]
     ['idle.s01r01', 'wave.s01r01', 'circle.s01r01']
     """
-    seed = _check_int("seed", seed, 0)
-    subjects = _check_int("subjects", subjects, 1, 99)
-    per_class = _check_int("per_class", per_class, 1, 99 * subjects)
+    seed = check_int(seed, "seed", low=0)
+    subjects = check_int(subjects, "subjects", low=1, high=99)
+    per_class = check_int(per_class, "per_class", low=1, high=99 * subjects)
     people = [_person(seed, s) for s in range(1, subjects + 1)]
     recordings = []
     for k in range(per_class):
@@ -529,7 +517,7 @@ def load_gestures(*, window_s: float = 2.0, stride_s: float = 1.0,
     """
     length = max(1, round(_check_seconds("window_s", window_s) * SAMPLE_RATE_HZ))
     stride = max(1, round(_check_seconds("stride_s", stride_s) * SAMPLE_RATE_HZ))
-    split, seed = check_split(split), _check_int("seed", seed, 0)
+    split, seed = check_split(split), check_int(seed, "seed", low=0)
     folder = dataset_dir() if folder is None else _as_path("folder", folder)
     paths = sorted(folder.glob("*.json"))
     if not paths:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numbers
 
+from labkit.validate import check_int, check_keras_model, check_real
+
 
 def model_size_bytes(num_params: int, bits_per_weight: int) -> int:
     """Bytes needed to store ``num_params`` weights of ``bits_per_weight`` bits each.
@@ -32,12 +34,10 @@ def model_size_bytes(num_params: int, bits_per_weight: int) -> int:
     >>> model_size_bytes(3, 4)
     2
     """
-    for name, value, low in (("num_params", num_params, 0), ("bits_per_weight", bits_per_weight, 1)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < low:
-            raise ValueError(f"{name} must be >= {low}, got {value}")
-    return -(-int(num_params) * int(bits_per_weight) // 8)
+    num_params = check_int(num_params, "num_params", low=0)
+    bits_per_weight = check_int(bits_per_weight, "bits_per_weight", low=1,
+                                hint="32 for float32, 8 for int8")
+    return -(-num_params * bits_per_weight // 8)
 
 
 def build_course_cnn(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10, *,
@@ -73,17 +73,21 @@ def build_course_cnn(input_shape: tuple[int, int, int] = (32, 32, 1), num_classe
     >>> count_macs(model), model.count_params()  # doctest: +SKIP
     (2453504, 26378)
     """
+    if isinstance(input_shape, str) or not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be a tuple (height, width, channels), got "
+                        f"{input_shape!r}")
     shape = tuple(input_shape)
     if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, numbers.Integral)
                               or d < 1 for d in shape):
         raise ValueError(f"input_shape must be (height, width, channels) of positive ints, "
                          f"got {input_shape!r}")
     if shape[0] % 4 or shape[1] % 4:
-        raise ValueError(f"height and width must be multiples of 4 (two 2×2 poolings), got "
-                         f"{shape[:2]}")
-    for name, value in (("num_classes", num_classes), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        raise ValueError(f"input_shape must have a height and width that are multiples of 4 "
+                         f"(two 2×2 poolings), got {shape[:2]}")
+    num_classes = check_int(num_classes, "num_classes", low=1)
+    width = check_int(width, "width", low=1)
+    check_real(learning_rate, "learning_rate", low=0, include="high", hint="e.g. 3e-3 for Adam")
+    check_int(seed, "seed", low=0)
     from labkit._tf import load
 
     _, keras = load()
@@ -116,13 +120,10 @@ def count_macs(model) -> int:
     >>> count_macs(build_course_cnn())  # doctest: +SKIP
     9625600
     """
+    check_keras_model(model, built=True)
     from labkit._tf import load
 
     _, keras = load()
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a tf_keras Model, got {type(model).__name__}")
-    if not model.built:
-        raise ValueError("the model is not built; call model.build(input_shape) first")
     return sum(_layer_macs(layer, keras) for layer in model.layers)
 
 

@@ -2,7 +2,8 @@
 
 Pure numpy (no TensorFlow), the math of notebook 03's exercises:
 
-- :func:`check_sparsity`: the one check of a ``sparsity`` argument (a fraction in [0, 1));
+- :func:`check_sparsity` (from :mod:`labkit.validate`): the one check of a ``sparsity``
+  argument (a fraction in [0, 1));
 - unstructured: :func:`magnitude_prune` (one tensor), :func:`global_threshold` (one threshold
   for many tensors), :func:`threshold_prune`, :func:`zero_fraction`;
 - 2:4 (N:M) sparsity: :func:`is_m_by_n_sparse`;
@@ -39,12 +40,20 @@ array([[1., 0.],
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from labkit.validate import (
+    check_array,
+    check_fraction,
+    check_int,
+    check_keras_model,
+    check_real,
+    check_sparsity,
+)
 
 PRUNABLE = ("Conv2D", "Dense")  # layer types whose kernels are pruned here (as tfmot does)
 
@@ -53,51 +62,16 @@ PRUNABLE = ("Conv2D", "Dense")  # layer types whose kernels are pruned here (as 
 # --------------------------------------------------------------------------------------
 
 
-def check_sparsity(sparsity: Any, name: str = "sparsity") -> float:
-    """Return ``sparsity`` as a float after checking it is a fraction in [0, 1).
-
-    Every function of labkit that takes a sparsity goes through this check.
-
-    Raises
-    ------
-    TypeError
-        If it is not a real number (a bool is refused too).
-    ValueError
-        If it is not finite or not in [0, 1) (1.0 would remove every weight).
-
-    Example
-    -------
-    >>> check_sparsity(0.8)
-    0.8
-    >>> check_sparsity(80)
-    Traceback (most recent call last):
-    ...
-    ValueError: sparsity must be a fraction in [0, 1), got 80; for 80 % pass 0.8
-    """
-    if isinstance(sparsity, bool) or not isinstance(sparsity, numbers.Real):
-        raise TypeError(f"{name} must be a number, a fraction in [0, 1), got "
-                        f"{type(sparsity).__name__} {sparsity!r}")
-    value = float(sparsity)
-    if not np.isfinite(value) or not 0.0 <= value < 1.0:
-        hint = (f"; for {sparsity:g} % pass {value / 100:g}" if 1.0 < value < 100.0
-                else "; 0 keeps every weight, 0.9 removes 90 % of them")
-        raise ValueError(f"{name} must be a fraction in [0, 1), got {sparsity!r}{hint}")
-    return value
-
-
 def _check_weights(w: Any, name: str = "w") -> np.ndarray:
-    if w is None:
-        raise TypeError(f"{name} must be an array of weights, got None")
-    arr = np.asarray(w)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; pass a layer's weights")
-    if arr.dtype.kind != "f":
-        arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; prune a trained, finite model")
-    return arr
+    arr = check_array(w, name, hint="pass a layer's weights, e.g. layer.get_weights()[0]")
+    return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+
+
+def _check_sparsities(sparsities: Any) -> list[float]:
+    if isinstance(sparsities, str) or not isinstance(sparsities, (Sequence, np.ndarray)):
+        raise TypeError(f"sparsities must be a list of fractions in [0, 1), e.g. [0.0, 0.5, 0.9], "
+                        f"got {type(sparsities).__name__}")
+    return [check_sparsity(s, f"sparsities[{i}]") for i, s in enumerate(sparsities)]
 
 
 def _check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
@@ -109,10 +83,8 @@ def _check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
 
 
 def _check_keep(keep: Any, num_filters: int) -> np.ndarray:
-    idx = np.asarray(keep)
-    if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-        raise ValueError(f"keep must be a non-empty 1-D array of integer filter indices, got "
-                         f"{keep!r}")
+    idx = check_array(keep, "keep", ndim=1, kinds="iu",
+                      hint="pass the integer indices of the filters to keep")
     if idx.min() < 0 or idx.max() >= num_filters:
         raise ValueError(f"keep holds indices outside 0..{num_filters - 1} (this layer has "
                          f"{num_filters} filters): {idx.tolist()}")
@@ -211,7 +183,8 @@ def threshold_prune(w: Any, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     array([1., 0., 0.])
     """
     arr = _check_weights(w)
-    mask = (np.abs(arr) > float(threshold)).astype(arr.dtype)
+    threshold = check_real(threshold, "threshold", low=0, hint="a magnitude |w| is never negative")
+    mask = (np.abs(arr) > threshold).astype(arr.dtype)
     return np.where(mask > 0, arr, 0).astype(arr.dtype), mask
 
 
@@ -247,8 +220,8 @@ def is_m_by_n_sparse(kernel: Any, m: int = 2, n: int = 4) -> bool:
     if arr.ndim not in (2, 4):
         raise ValueError(f"kernel must be a Dense (in, out) or Conv2D (kh, kw, c_in, c_out) "
                          f"kernel, got shape {arr.shape}")
-    if isinstance(m, bool) or isinstance(n, bool) or not (
-            isinstance(m, numbers.Integral) and isinstance(n, numbers.Integral) and 0 < m < n):
+    m, n = check_int(m, "m", low=1), check_int(n, "n", low=2)
+    if not m < n:
         raise ValueError(f"m and n must be ints with 0 < m < n (e.g. 2 and 4), got {m!r}, {n!r}")
     rows = np.moveaxis(arr, -2, -1).reshape(-1, arr.shape[-2])
     pad = (-rows.shape[1]) % n
@@ -364,13 +337,8 @@ def _keras() -> Any:
 
 
 def _check_model(model: Any) -> Any:
-    keras = _keras()
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a tf_keras Model, got {type(model).__name__}; build it "
-                        "with labkit.models.build_course_cnn")
-    if not model.built:
-        raise ValueError("the model is not built; train it or call model.build(input_shape)")
-    return keras
+    check_keras_model(model, built=True)
+    return _keras()
 
 
 def prunable_layers(model: Any) -> list[str]:
@@ -498,7 +466,7 @@ def accuracy_vs_sparsity(model: Any, x: Any, y: Any, sparsities: Sequence[float]
     accuracy (fraction) per sparsity.
     """
     names = _layer_names(model, layers)
-    sparsities = [check_sparsity(s) for s in sparsities]
+    sparsities = _check_sparsities(sparsities)
     work = _copy(model)
     accuracies = []
     for s in _progress(sparsities, f"one-shot pruning ({scope})", progress, len(sparsities)):
@@ -515,7 +483,7 @@ def sensitivity_scan(model: Any, x: Any, y: Any, sparsities: Sequence[float], *,
     Returns ``{layer name: accuracies}``, one accuracy (fraction) per sparsity.
     """
     names = _layer_names(model, layers)
-    sparsities = [check_sparsity(s) for s in sparsities]
+    sparsities = _check_sparsities(sparsities)
     work = _copy(model)
     scan = {name: np.zeros(len(sparsities)) for name in names}
     steps = [(name, i, s) for name in names for i, s in enumerate(sparsities)]
@@ -538,11 +506,15 @@ def sparsity_plan(scan: Mapping[str, Sequence[float]], sparsities: Sequence[floa
     ...               0.98, max_drop=0.01)
     {'a': 0.5, 'b': 0.9}
     """
-    sparsities = [check_sparsity(s) for s in sparsities]
-    if not 0 <= max_drop < 1:
-        raise ValueError(f"max_drop must be an accuracy fraction in [0, 1), got {max_drop!r}")
+    if not isinstance(scan, Mapping):
+        raise TypeError(f"scan must be a dict of layer name -> accuracies (from "
+                        f"sensitivity_scan), got {type(scan).__name__}")
+    sparsities = _check_sparsities(sparsities)
+    baseline_accuracy = check_fraction(baseline_accuracy, "baseline_accuracy", interval="[0, 1]")
+    max_drop = check_fraction(max_drop, "max_drop", interval="[0, 1)")
     plan = {}
     for name, accuracies in scan.items():
+        accuracies = check_array(accuracies, f"scan[{name!r}]", ndim=1)
         if len(accuracies) != len(sparsities):
             raise ValueError(f"scan[{name!r}] has {len(accuracies)} accuracies for "
                              f"{len(sparsities)} sparsities")
@@ -569,14 +541,6 @@ def _tfmot() -> Any:
     return tfmot
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def polynomial_schedule(final_sparsity: float, *, end_step: int, frequency: int = 10,
                         begin_step: int = 0, initial_sparsity: float = 0.0) -> Any:
     """tfmot's ``PolynomialDecay``, with ``end_step`` moved down to a mask-update step.
@@ -593,9 +557,9 @@ def polynomial_schedule(final_sparsity: float, *, end_step: int, frequency: int 
     """
     final = check_sparsity(final_sparsity, "final_sparsity")
     initial = check_sparsity(initial_sparsity, "initial_sparsity")
-    frequency = _check_int("frequency", frequency, 1)
-    begin_step = _check_int("begin_step", begin_step, 0)
-    end_step = _check_int("end_step", end_step, begin_step + 1)
+    frequency = check_int(frequency, "frequency", low=1)
+    begin_step = check_int(begin_step, "begin_step", low=0)
+    end_step = check_int(end_step, "end_step", low=begin_step + 1)
     updates = (end_step - begin_step) // frequency
     if updates < 1:
         raise ValueError(f"frequency={frequency} leaves no mask update between begin_step="
@@ -612,7 +576,7 @@ def schedule_trace(schedule: Any, num_steps: int) -> np.ndarray:
     Calls the tfmot schedule as the pruning wrapper does: the masks change only at steps
     where the schedule says so, and keep their sparsity in between.
     """
-    num_steps = _check_int("num_steps", num_steps, 1)
+    num_steps = check_int(num_steps, "num_steps", low=1)
     from labkit._tf import load
 
     tf, _ = load()
@@ -632,7 +596,7 @@ def _fine_tune_wrapped(model: Any, x: Any, y: Any, wrap: Mapping[str, Any], *,
 
     keras = _check_model(model)
     names = set(_layer_names(model, layers))
-    epochs = _check_int("epochs", epochs, 1)
+    epochs = check_int(epochs, "epochs", low=1)
     tfmot = _tfmot()
     sparsity = tfmot.sparsity.keras
     base = _copy(model)
@@ -655,7 +619,8 @@ def _fine_tune_wrapped(model: Any, x: Any, y: Any, wrap: Mapping[str, Any], *,
 
 def steps_per_epoch(num_samples: int, batch_size: int) -> int:
     """Training steps (batches) in one epoch: ``ceil(num_samples / batch_size)``."""
-    return -(-_check_int("num_samples", num_samples, 1) // _check_int("batch_size", batch_size, 1))
+    num_samples = check_int(num_samples, "num_samples", low=1)
+    return -(-num_samples // check_int(batch_size, "batch_size", low=1))
 
 
 def prune_and_fine_tune(model: Any, x: Any, y: Any, final_sparsity: float, *,
@@ -689,7 +654,8 @@ def prune_and_fine_tune(model: Any, x: Any, y: Any, final_sparsity: float, *,
         Compiled; check the result with :func:`kernel_sparsity`.
     """
     final_sparsity = check_sparsity(final_sparsity, "final_sparsity")
-    pruning_epochs = _check_int("pruning_epochs", pruning_epochs, 1)
+    epochs = check_int(epochs, "epochs", low=1)
+    pruning_epochs = check_int(pruning_epochs, "pruning_epochs", low=1)
     if pruning_epochs > epochs:
         raise ValueError(f"pruning_epochs ({pruning_epochs}) must be <= epochs ({epochs})")
     end_step = pruning_epochs * steps_per_epoch(len(x), batch_size)
@@ -710,8 +676,10 @@ def prune_m_by_n_and_fine_tune(model: Any, x: Any, y: Any, *, m_by_n: tuple[int,
     weights make up for the removed ones. Verify the pattern with :func:`is_m_by_n_sparse`.
     See :func:`prune_and_fine_tune` for the other arguments.
     """
-    m, n = m_by_n
-    if not (isinstance(m, numbers.Integral) and isinstance(n, numbers.Integral) and 0 < m < n):
+    if isinstance(m_by_n, str) or not isinstance(m_by_n, Sequence) or len(m_by_n) != 2:
+        raise TypeError(f"m_by_n must be two ints (m, n), e.g. (2, 4); got {m_by_n!r}")
+    m, n = check_int(m_by_n[0], "m_by_n[0]", low=1), check_int(m_by_n[1], "m_by_n[1]", low=2)
+    if not m < n:
         raise ValueError(f"m_by_n must be two ints (m, n) with 0 < m < n, e.g. (2, 4); got "
                          f"{m_by_n!r}")
     return _fine_tune_wrapped(model, x, y, {"sparsity_m_by_n": (int(m), int(n))}, layers=layers,
@@ -881,7 +849,7 @@ def plot_masked_kernels(kernel: Any, sparsities: Sequence[float], accuracies: Se
     white), titled with the accuracy at that sparsity from the precomputed curve."""
     import matplotlib.pyplot as plt
 
-    lookup = dict(zip([round(check_sparsity(s), 6) for s in sparsities], accuracies))
+    lookup = dict(zip([round(s, 6) for s in _check_sparsities(sparsities)], accuracies))
     fig, axes = plt.subplots(1, len(show), figsize=(3.3 * len(show) + 1.0, 3.2), squeeze=False,
                              layout="constrained")
     for ax, s in zip(axes[0], show):
@@ -919,7 +887,7 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    grid = [check_sparsity(s) for s in sparsities]
+    grid = _check_sparsities(sparsities)
     acc = np.asarray(accuracies, dtype=float)
 
     def draw(sparsity: float) -> None:

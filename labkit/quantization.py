@@ -38,12 +38,13 @@ array([-1.0039216,  0.       ,  2.9960785], dtype=float32)
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from labkit.validate import check_array, check_choice, check_int, check_keras_model, check_real
 
 VARIANTS = ("float32", "dynamic_range", "float16", "int8")
 MAX_BITS = 16
@@ -54,37 +55,23 @@ MAX_BITS = 16
 # --------------------------------------------------------------------------------------
 
 def _check_bits(bits: Any) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
-        raise TypeError(f"bits must be an int, got {type(bits).__name__} {bits!r}")
-    if not 2 <= bits <= MAX_BITS:
-        raise ValueError(f"bits must be between 2 and {MAX_BITS}, got {bits}; 8 is the usual "
-                         "choice for int8 models")
-    return int(bits)
-
-
-def _check_real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
+    return check_int(bits, "bits", low=2, high=MAX_BITS, hint="8 is the usual choice for int8 models")
 
 
 def _check_scale(scale: Any) -> np.ndarray:
-    arr = np.asarray(scale, dtype=np.float64)
-    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"scale must be finite and > 0, got {scale!r}; compute it with "
+    arr = check_array(scale, "scale").astype(np.float64)
+    if np.any(arr <= 0):
+        raise ValueError(f"scale must be > 0, got {scale!r}; compute it with "
                          "choose_qparams(x_min, x_max)")
     return arr
 
 
 def _check_zero_point(zero_point: Any, bits: int | None) -> np.ndarray:
-    arr = np.asarray(zero_point)
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
+    arr = check_array(zero_point, "zero_point")
+    if arr.dtype.kind == "f":
+        if not np.all(arr == np.round(arr)):
             raise TypeError(f"zero_point must be an integer, got {zero_point!r}")
+        arr = arr.astype(np.int64)
     if bits is not None:
         qmin, qmax = integer_range(bits)
         if np.any(arr < qmin) or np.any(arr > qmax):
@@ -153,7 +140,7 @@ def choose_qparams(x_min: float, x_max: float, bits: int = 8, symmetric: bool = 
     >>> choose_qparams(-0.5, 0.25, symmetric=True)
     (0.003937007874015748, 0)
     """
-    x_min, x_max = _check_real("x_min", x_min), _check_real("x_max", x_max)
+    x_min, x_max = check_real(x_min, "x_min"), check_real(x_max, "x_max")
     if x_min > x_max:
         raise ValueError(f"x_min must be <= x_max, got x_min={x_min}, x_max={x_max}; "
                          "swap them")
@@ -189,9 +176,10 @@ def quantize(x: Any, scale: Any, zero_point: Any, bits: int = 8) -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``bits`` or ``zero_point`` is not an integer.
+        If ``x`` is not numeric, or ``bits`` or ``zero_point`` is not an integer.
     ValueError
-        If ``scale <= 0``, ``zero_point`` is off the grid, or ``bits`` is outside 2–16.
+        If ``x`` or ``scale`` holds NaN/inf, ``scale <= 0``, ``zero_point`` is off the grid,
+        or ``bits`` is outside 2–16.
 
     Example
     -------
@@ -202,7 +190,8 @@ def quantize(x: Any, scale: Any, zero_point: Any, bits: int = 8) -> np.ndarray:
     scale = _check_scale(scale)
     zero_point = _check_zero_point(zero_point, bits)
     qmin, qmax = integer_range(bits)
-    q = np.round(np.asarray(x, dtype=np.float64) / scale) + zero_point
+    x = check_array(x, "x", allow_empty=True).astype(np.float64)
+    q = np.round(x / scale) + zero_point
     return np.clip(q, qmin, qmax).astype(_storage_dtype(bits))
 
 
@@ -234,9 +223,7 @@ def dequantize(q: Any, scale: Any, zero_point: Any) -> np.ndarray:
     >>> dequantize(np.array([-128, 0, 127], dtype=np.int8), 0.5, -128)
     array([  0. ,  64. , 127.5], dtype=float32)
     """
-    arr = np.asarray(q)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"q must be an integer array, got dtype {arr.dtype}; quantize() first")
+    arr = check_array(q, "q", kinds="iu", allow_empty=True, hint="quantize() first")
     scale = _check_scale(scale)
     zero_point = _check_zero_point(zero_point, None)
     return ((arr.astype(np.int64) - zero_point) * scale).astype(np.float32)
@@ -278,11 +265,10 @@ def quantize_per_channel(w: Any, bits: int = 8, axis: int = -1) -> tuple[np.ndar
     array([0.00787, 0.01575])
     """
     bits = _check_bits(bits)
-    w = np.asarray(w, dtype=np.float64)
+    w = check_array(w, "w").astype(np.float64)
     if w.ndim == 0:
         raise ValueError("w must have at least one axis (the channels), got a scalar")
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    axis = check_int(axis, "axis")
     if not -w.ndim <= axis < w.ndim:
         raise ValueError(f"axis {axis} is out of range for w with shape {w.shape}")
     axis = int(axis) % w.ndim
@@ -312,7 +298,7 @@ def fake_quantize(x: Any, bits: int = 8, *, x_min: float | None = None,
     >>> fake_quantize(np.array([0.0, 0.3, 1.0]), bits=2)
     array([0.        , 0.33333334, 1.        ], dtype=float32)
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = check_array(x, "x").astype(np.float64)
     lo = float(x.min()) if x_min is None else x_min
     hi = float(x.max()) if x_max is None else x_max
     scale, zero_point = choose_qparams(lo, hi, bits, symmetric)
@@ -332,8 +318,8 @@ def quantization_error(x: Any, x_hat: Any) -> tuple[float, float]:
     >>> round(mse, 4), round(sqnr, 1)
     (0.01, 20.0)
     """
-    x = np.asarray(x, dtype=np.float64)
-    x_hat = np.asarray(x_hat, dtype=np.float64)
+    x = check_array(x, "x").astype(np.float64)
+    x_hat = check_array(x_hat, "x_hat").astype(np.float64)
     if x.shape != x_hat.shape:
         raise ValueError(f"x and x_hat must have the same shape, got {x.shape} and {x_hat.shape}")
     mse = float(np.mean((x - x_hat) ** 2))
@@ -355,10 +341,9 @@ def percentile_range(x: Any, percentile: float = 99.99) -> tuple[float, float]:
     >>> percentile_range(np.arange(101.0), 90)
     (10.0, 90.0)
     """
-    p = _check_real("percentile", percentile)
-    if not 50 < p <= 100:
-        raise ValueError(f"percentile must be in (50, 100], got {p}")
-    lo, hi = np.percentile(np.asarray(x, dtype=np.float64), [100 - p, p])
+    p = check_real(percentile, "percentile", low=50, high=100, include="high",
+                   hint="99.99 ignores the 0.01 % most extreme values")
+    lo, hi = np.percentile(check_array(x, "x").astype(np.float64), [100 - p, p])
     return float(lo), float(hi)
 
 
@@ -383,7 +368,7 @@ def activations(model: Any, x: Any, layer_names: Sequence[str], *,
     from labkit._tf import load
 
     _, keras = load()
-    _check_keras_model(model)
+    check_keras_model(model)
     known = [layer.name for layer in model.layers]
     missing = [name for name in layer_names if name not in known]
     if missing or not layer_names:
@@ -400,22 +385,9 @@ def activations(model: Any, x: Any, layer_names: Sequence[str], *,
 # The TFLite converter (TensorFlow imported on first call)
 # --------------------------------------------------------------------------------------
 
-def _check_keras_model(model: Any) -> None:
-    from labkit._tf import load
-
-    _, keras = load()
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a tf_keras Model, got {type(model).__name__}; build it "
-                        "with labkit.models.build_course_cnn or tf_keras")
-
-
 def _check_calibration(model: Any, x_calib: Any) -> np.ndarray:
-    x = np.asarray(x_calib, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if x.ndim != len(expected) + 1 or any(e is not None and e != s
-                                          for e, s in zip(expected, x.shape[1:])):
-        raise ValueError(f"x_calib must have shape (n, {', '.join(map(str, expected))}) like "
-                         f"the model's input, got {x.shape}")
+    x = check_array(x_calib, "x_calib", shape=("n", *model.input_shape[1:]), allow_empty=True,
+                    hint="samples shaped like the model's input").astype(np.float32)
     if len(x) == 0:
         raise ValueError("x_calib is empty; pass a few hundred training samples")
     return x
@@ -426,7 +398,7 @@ def _run_converter(model: Any, configure: Callable[[Any, Any], None]) -> bytes:
     from labkit._tf import load, quiet_native_stderr
 
     tf, _ = load()
-    _check_keras_model(model)
+    check_keras_model(model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     configure(converter, tf)
     with quiet_native_stderr(), warnings.catch_warnings():
@@ -483,7 +455,7 @@ def convert_int8(model: Any, x_calib: Any) -> bytes:
     ValueError
         If ``x_calib`` is empty or does not match the model's input shape.
     """
-    _check_keras_model(model)
+    check_keras_model(model)
     x = _check_calibration(model, x_calib)
 
     def configure(converter: Any, tf: Any) -> None:
@@ -520,9 +492,8 @@ def quantize_aware_train(model: Any, x: Any, y: Any, *, epochs: int = 1, batch_s
     from labkit._tf import load, quiet_native_stderr
 
     _, keras = load()
-    _check_keras_model(model)
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    check_keras_model(model)
+    epochs = check_int(epochs, "epochs", low=1)
     with quiet_native_stderr(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import tensorflow_model_optimization as tfmot
@@ -558,9 +529,7 @@ def convert(model: Any, variant: str = "float32", *, x_calib: Any = None) -> byt
     ...
     ValueError: variant must be one of 'float32', 'dynamic_range', 'float16', 'int8', got 'int4'
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, "
-                         f"got {variant!r}")
+    check_choice(variant, "variant", VARIANTS)
     if variant == "int8":
         if x_calib is None:
             raise ValueError("the int8 variant needs x_calib, a few hundred training samples "

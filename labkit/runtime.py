@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from labkit.validate import check_int, check_model_bytes
+
 DEFAULT_MICRO_ARENA_BYTES = 4 * 1024 * 1024  # generous for a PC; pass the real budget on an MCU
 _INT_KINDS = (np.int8, np.uint8, np.int16)
 
@@ -44,28 +46,6 @@ _INT_KINDS = (np.int8, np.uint8, np.int16)
 # --------------------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------------------
-
-def _check_model_bytes(model_bytes: Any) -> bytes:
-    if isinstance(model_bytes, (bytearray, memoryview)):
-        model_bytes = bytes(model_bytes)
-    if not isinstance(model_bytes, bytes):
-        hint = (" (a file path? read it with Path(path).read_bytes())"
-                if isinstance(model_bytes, (str, os.PathLike)) else "")
-        raise TypeError(f"model_bytes must be the bytes of a .tflite model, got "
-                        f"{type(model_bytes).__name__}{hint}")
-    if len(model_bytes) < 8 or model_bytes[4:8] != b"TFL3":
-        raise ValueError("model_bytes is not a .tflite flatbuffer (no 'TFL3' identifier at "
-                         "bytes 4-8); pass what TFLiteConverter.convert() returned")
-    return model_bytes
-
-
-def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
 
 def _quant(detail: dict[str, Any]) -> tuple[float, int]:
     """(scale, zero_point) of a LiteRT or TFLite Micro tensor detail; (0.0, 0) if none."""
@@ -163,8 +143,8 @@ def predict(model_bytes: bytes, x: Any, *, batch_size: int = 256,
     -------
     numpy.ndarray of float32, shape ``(n, *output_shape)``; int8 outputs are dequantized.
     """
-    model_bytes = _check_model_bytes(model_bytes)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    model_bytes = check_model_bytes(model_bytes)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     report = inspect(model_bytes)
     if len(report.inputs) != 1 or len(report.outputs) != 1:
         raise ValueError(f"predict handles models with one input and one output, this one has "
@@ -258,10 +238,10 @@ def benchmark(model_bytes: bytes, *, threads: int = 1, warmup: int = 20, runs: i
     LatencyStats
         ``median_ms``, ``p10_ms``, ``p90_ms``, ``mean_ms``, ``min_ms``, ``count``, ``threads``.
     """
-    model_bytes = _check_model_bytes(model_bytes)
-    threads = _check_positive_int("threads", threads)
-    warmup = _check_positive_int("warmup", warmup, 0)
-    runs = _check_positive_int("runs", runs)
+    model_bytes = check_model_bytes(model_bytes)
+    threads = check_int(threads, "threads", low=1)
+    warmup = check_int(warmup, "warmup", low=0)
+    runs = check_int(runs, "runs", low=1)
     interp = _interpreter(model_bytes, threads)
     rng = np.random.default_rng(seed)
     for detail in interp.get_input_details():
@@ -312,7 +292,7 @@ def benchmark_models(models: dict[str, bytes], *, threads: int = 1, rounds: int 
     """
     if not isinstance(models, dict) or not models:
         raise TypeError("models must be a non-empty dict of name -> .tflite bytes")
-    rounds = _check_positive_int("rounds", rounds)
+    rounds = check_int(rounds, "rounds", low=1)
     best: dict[str, LatencyStats] = {}
     for _ in range(rounds):
         for name, model_bytes in models.items():
@@ -470,7 +450,7 @@ def inspect(model_bytes: bytes) -> ModelReport:
     """
     from ai_edge_litert import schema_py_generated as schema
 
-    model_bytes = _check_model_bytes(model_bytes)
+    model_bytes = check_model_bytes(model_bytes)
     model = schema.Model.GetRootAs(model_bytes, 0)
     type_names, op_names = _names(schema.TensorType), _names(schema.BuiltinOperator)
     ops: dict[str, int] = {}
@@ -524,7 +504,7 @@ def read_constant(model_bytes: bytes, tensor: TensorInfo | int) -> np.ndarray:
     """
     from ai_edge_litert import schema_py_generated as schema
 
-    model_bytes = _check_model_bytes(model_bytes)
+    model_bytes = check_model_bytes(model_bytes)
     index = tensor.index if isinstance(tensor, TensorInfo) else tensor
     model = schema.Model.GetRootAs(model_bytes, 0)
     graph = model.Subgraphs(0)
@@ -551,7 +531,7 @@ def read_constant(model_bytes: bytes, tensor: TensorInfo | int) -> np.ndarray:
 
 def gzipped_size_bytes(model_bytes: bytes) -> int:
     """Size of the model file after gzip (level 9): what a download or OTA update costs."""
-    return len(gzip.compress(_check_model_bytes(model_bytes), compresslevel=9, mtime=0))
+    return len(gzip.compress(check_model_bytes(model_bytes), compresslevel=9, mtime=0))
 
 
 # --------------------------------------------------------------------------------------
@@ -621,7 +601,7 @@ def _micro_interpreter(model_bytes: bytes, arena_size: int | None) -> Any:
     from tflite_micro.python.tflite_micro import runtime as micro
 
     arena = arena_size or max(DEFAULT_MICRO_ARENA_BYTES, 10 * len(model_bytes))
-    arena = _check_positive_int("arena_size", arena, 1024)
+    arena = check_int(arena, "arena_size", low=1024)
     with _capture_native_stderr() as native:
         try:
             return micro.Interpreter.from_bytes(model_bytes, arena_size=arena)
@@ -645,7 +625,7 @@ def runs_on_micro(model_bytes: bytes, *, arena_size: int | None = None) -> Micro
     -------
     >>> ok, reason = runs_on_micro(model_bytes)  # doctest: +SKIP
     """
-    model_bytes = _check_model_bytes(model_bytes)
+    model_bytes = check_model_bytes(model_bytes)
     try:
         interp = _micro_interpreter(model_bytes, arena_size)
         for i in range(len(inspect(model_bytes).inputs)):
@@ -683,7 +663,7 @@ def run_micro(model_bytes: bytes, x: Any, *, arena_size: int | None = None) -> n
     MicroError
         If TFLite Micro refuses the model (dynamic-range, float16), with the reason.
     """
-    model_bytes = _check_model_bytes(model_bytes)
+    model_bytes = check_model_bytes(model_bytes)
     interp = _micro_interpreter(model_bytes, arena_size)
     in_detail, out_detail = interp.get_input_details(0), interp.get_output_details(0)
     x = np.asarray(x)

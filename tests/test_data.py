@@ -15,7 +15,8 @@ def no_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a loader tried to open a network connection")
 
-    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)  # the class stays a class: some
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)  # libraries subclass it
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import unguarded
 
 from labkit import quantization as lq
 from labkit.grading.core import run_exercise
@@ -32,7 +33,7 @@ def test_lab02_registers_the_five_exercises():
 @pytest.mark.parametrize("exercise_id", ["02.choose_qparams", "02.quantize", "02.dequantize",
                                          "02.quantize_per_channel"])
 def test_reference_scores_full_marks(exercise_id):
-    reference = get_exercise(exercise_id).reference.__wrapped__  # unblocked copy
+    reference = unguarded(get_exercise(exercise_id).reference)  # unblocked copy
     for seed in SEEDS:
         result = _score(exercise_id, reference, seed)
         assert result.score == result.max_score, result.message
@@ -208,7 +209,7 @@ def _converter(model, configure):
 
 
 def test_convert_int8_reference_scores_full_marks():
-    result = _score("02.convert_int8", lq.convert_int8.__wrapped__, 0)
+    result = _score("02.convert_int8", unguarded(lq.convert_int8), 0)
     assert result.score == result.max_score == 4, result.message
 
 

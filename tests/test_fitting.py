@@ -59,7 +59,7 @@ def test_early_stopping_epoch_worked_examples(keras, losses, patience, min_delta
 
 @pytest.mark.parametrize("args, error", [
     (([], 2), ValueError), (([1.0, np.nan], 2), ValueError), (([1.0], -1), ValueError),
-    (([1.0], 1.5), ValueError), (([1.0], 1, -0.1), ValueError), ((None, 1), TypeError),
+    (([1.0], 1.5), TypeError), (([1.0], 1, -0.1), ValueError), ((None, 1), TypeError),
     ((["a"], 1), TypeError),
 ])
 def test_early_stopping_epoch_rejects_bad_input(args, error):

@@ -136,10 +136,12 @@ def test_rank_filters_l1_and_prune_filters():
     np.testing.assert_array_equal(nk, next_kernel[:, :, [0, 2, 4], :])
 
 
-@pytest.mark.parametrize("keep, text", [([], "non-empty"), ([0, 5], "outside 0..4"),
-                                        ([1, 1], "repeated"), ([0.5], "integer")])
-def test_prune_filters_checks_keep(keep, text):
-    with pytest.raises(ValueError, match=text):
+@pytest.mark.parametrize("keep, error, text", [
+    ([], ValueError, "non-empty"), ([0, 5], ValueError, "outside 0..4"),
+    ([1, 1], ValueError, "repeated"), ([0.5], TypeError, "integer"),
+])
+def test_prune_filters_checks_keep(keep, error, text):
+    with pytest.raises(error, match=text):
         lp.prune_filters(np.ones((3, 3, 1, 5)), np.zeros(5), np.ones((3, 3, 5, 2)),
                          np.array(keep))
 

@@ -155,6 +155,9 @@ class Student:
                 f"`{self._exercise.name}` should be a function, got {type(self.obj).__name__}",
                 "Define it with `def " + self._exercise.name + "(...):` and run that cell.",
             )
+        if _is_reference(self.obj, self._exercise.lab):
+            raise ReferenceUsed(f"`{self._exercise.name}` is labkit's own reference, not your "
+                                "code; write the computation yourself")
         with references_blocked(self._exercise.lab, getattr(self.obj, "__globals__", None)):
             return _call_limited(self.obj, args, kwargs, self._time_limit_s)
 
@@ -253,6 +256,12 @@ def references_blocked(lab: str, namespace: dict[str, Any] | None = None) -> Ite
     finally:
         for space, key, value in reversed(swapped):
             space[key] = value
+
+
+def _is_reference(obj: Any, lab: str) -> bool:
+    from labkit.grading.registry import lab_exercises
+
+    return any(obj is fn for exercise in lab_exercises(lab) for fn in exercise.blocked)
 
 
 def _stub_for(fn: Callable[..., Any], exercise_id: str) -> Callable[..., Any]:
