@@ -255,7 +255,7 @@ def test_zeros_survive_conversion_and_explorer(tiny, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
-    from labkit.quantization import convert_float32, convert_int8
+    from labkit.convert import convert_float32, convert_int8
 
     model, x, _ = tiny
     pruned = lp.prune_model(model, 0.8)
@@ -274,13 +274,13 @@ def test_zeros_survive_conversion_and_explorer(tiny, monkeypatch):
 
 def test_sparse_encoding_is_smaller_and_computes_the_same(tiny):
     from labkit import runtime
-    from labkit.quantization import convert_float32
+    from labkit.convert import convert_float32
 
     model, x, _ = tiny
     pruned = lp.prune_model(model, 0.9)
     dense_format, sparse_format = convert_float32(pruned), lp.convert_sparse_encoding(pruned)
     assert len(sparse_format) < 0.7 * len(dense_format)  # graph overhead dominates a tiny model
-    assert "DENSIFY" in runtime.inspect(sparse_format).ops
+    assert "DENSIFY" in runtime.describe(sparse_format).ops
     np.testing.assert_allclose(runtime.predict(sparse_format, x[:16]),
                                runtime.predict(dense_format, x[:16]), atol=1e-5)
 
