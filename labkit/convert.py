@@ -80,6 +80,9 @@ def _converter(model: Any, *, saved_model: bool = False) -> Any:
             raise ValueError(f"model {str(model)!r} is not a SavedModel directory (it has no "
                              "saved_model.pb); save one with tf.saved_model.save(model, path)")
         return tf.lite.TFLiteConverter.from_saved_model(str(folder))
+    if saved_model and not isinstance(model, tf.keras.Model):
+        raise TypeError(f"model must be a tf_keras Model or the path of a SavedModel directory, "
+                        f"got {type(model).__name__}")
     _check_keras_model(model)
     return tf.lite.TFLiteConverter.from_keras_model(model)
 
@@ -172,6 +175,12 @@ def convert_int8(model: Any, x_calib: Any) -> bytes:
     return _run(converter)
 
 
+def _check_variant(variant: Any) -> None:
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, "
+                         f"got {variant!r}")
+
+
 def convert(model: Any, variant: str = "float32", *, x_calib: Any = None) -> bytes:
     """Convert ``model`` to one post-training variant: ``"float32"``, ``"dynamic_range"``,
     ``"float16"`` or ``"int8"`` (which needs ``x_calib``, see :func:`convert_int8`).
@@ -188,9 +197,7 @@ def convert(model: Any, variant: str = "float32", *, x_calib: Any = None) -> byt
     ...
     ValueError: the int8 variant needs x_calib, a few hundred training samples for calibration
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, "
-                         f"got {variant!r}")
+    _check_variant(variant)
     if variant == "int8":
         if x_calib is None:
             raise ValueError("the int8 variant needs x_calib, a few hundred training samples "
@@ -248,6 +255,7 @@ def convert_pruned(model: Any, variant: str = "float32", *, x_calib: Any = None)
     smaller by themselves; they make it compress well (``gzipped_size_bytes``) or, with
     :func:`convert_sparse_encoding`, store fewer values.
     """
+    _check_variant(variant)
     return convert(strip_wrappers(model), variant, x_calib=x_calib)
 
 

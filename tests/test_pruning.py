@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from labkit import pruning as lp
+from labkit._tf import load_tfmot
 
 RNG = np.random.default_rng(0)
 
@@ -67,7 +68,7 @@ def test_magnitude_prune_ties_go_in_ravel_order():
 @pytest.mark.parametrize("sparsity", [0.5, 0.8, 0.9])
 def test_magnitude_prune_matches_tfmot_mask(sparsity):
     """tfmot keeps round(size * (1 - s)) weights; with no .5 tie that is our count."""
-    lp._tfmot()  # imports tfmot without its distutils warnings
+    load_tfmot()  # imports tfmot without its distutils warnings
     from tensorflow_model_optimization.python.core.sparsity.keras import (
         pruning_impl,
         pruning_schedule,
@@ -104,7 +105,7 @@ def test_global_threshold_wants_a_list():
 
 
 def test_is_m_by_n_sparse_agrees_with_tfmot():
-    lp._tfmot()
+    load_tfmot()
     from tensorflow_model_optimization.python.core.sparsity.keras import pruning_utils
 
     from labkit._tf import load

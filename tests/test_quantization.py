@@ -107,7 +107,8 @@ def test_percentile_calibration_clips_outliers():
     (lambda: lq.quantize_per_channel(1.0), ValueError),
     (lambda: lq.percentile_range([1.0], 40), ValueError),
     (lambda: lq.convert(None, "int4"), ValueError),
-    (lambda: lq.convert_float32("model"), TypeError),
+    (lambda: lq.convert_float32(42), TypeError),
+    (lambda: lq.convert_float32("no_such_dir"), ValueError),
 ], ids=lambda v: "" if callable(v) else v.__name__)
 def test_bad_inputs_raise_with_a_message(call, error):
     with pytest.raises(error):
