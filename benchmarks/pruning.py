@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit import convert as lc
 from labkit import pruning as lp
-from labkit import quantization as lq
 from labkit import runtime
 from labkit._tf import load
 from labkit.data import load_digits
@@ -87,9 +87,9 @@ def measure(ds, found, rounds, runs):
     files = {}
     for name, v in found.items():
         first = v["models"][0]
-        files[f"{name} / float32"] = lq.convert_float32(first)
-        files[f"{name} / int8"] = lq.convert_int8(first, x_calib)
-    files["90% sparse / float32, sparse format"] = lp.convert_sparse_encoding(
+        files[f"{name} / float32"] = lc.convert_float32(first)
+        files[f"{name} / int8"] = lc.convert_int8(first, x_calib)
+    files["90% sparse / float32, sparse format"] = lc.convert_sparse_encoding(
         found["90% sparse"]["models"][0])
     latency = runtime.benchmark_models(files, threads=1, rounds=rounds, runs=runs)
     dense_acc = [lp.keras_accuracy(m, ds.x_test, ds.y_test) for m in found["dense"]["models"]][0]

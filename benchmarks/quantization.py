@@ -23,6 +23,7 @@ import os
 import time
 from pathlib import Path
 
+from labkit import convert as lc
 from labkit import quantization as lq
 from labkit import runtime
 from labkit.data import load_digits, upsample_bilinear
@@ -44,9 +45,9 @@ def course_cnn_variants(ds, rounds: int, runs: int) -> dict:
         model.fit(ds.x_train, ds.y_train, epochs=1, batch_size=64, verbose=0)
     train_s = time.perf_counter() - start
     x_calib = ds.x_train[:200]
-    models = {v: lq.convert(model, v, x_calib=x_calib) for v in lq.VARIANTS}
+    models = {v: lc.convert(model, v, x_calib=x_calib) for v in lc.VARIANTS}
     qat = lq.quantize_aware_train(model, ds.x_train, ds.y_train, epochs=1)
-    models["qat"] = lq.convert_qat(qat)
+    models["qat"] = lc.convert_qat(qat)
     latency = {t: runtime.benchmark_models(models, threads=t, rounds=rounds, runs=runs) for t in (1, 2)}
     rows = []
     for name, model_bytes in models.items():
@@ -78,7 +79,7 @@ def speedup_sweep(rounds: int, runs: int) -> list[dict]:
     for size, width in SWEEP:
         model = build_course_cnn((size, size, 1), width=width, seed=0)
         x_calib = upsample_bilinear(digits8.x_train[:100, :, :, 0], size)[..., None]
-        models = {"float32": lq.convert_float32(model), "int8": lq.convert_int8(model, x_calib)}
+        models = {"float32": lc.convert_float32(model), "int8": lc.convert_int8(model, x_calib)}
         point = {"input": size, "width": width, "macs": count_macs(model)}
         for t in (1, 2):
             lat = runtime.benchmark_models(models, threads=t, rounds=rounds, runs=runs)

@@ -83,6 +83,15 @@ def load() -> tuple[ModuleType, ModuleType]:
     return tf, keras
 
 
+def load_tfmot() -> ModuleType:
+    """Import tensorflow-model-optimization quietly (after TensorFlow) and return it."""
+    load()
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import tensorflow_model_optimization as tfmot
+    return tfmot
+
+
 def __getattr__(name: str) -> ModuleType:
     """``from labkit._tf import tf, keras`` imports TensorFlow on first access."""
     if name == "tf":

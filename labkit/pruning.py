@@ -19,7 +19,8 @@ TensorFlow glue (imported on first call) for the course's tf_keras models:
   ``frequency`` steps) and :func:`prune_m_by_n_and_fine_tune` (``sparsity_m_by_n=(2, 4)``);
 - filters: :func:`filters_to_keep` and :func:`remove_filters`, which builds a smaller model;
 - measuring: :func:`keras_accuracy`, :func:`tflite_weight_sparsity` (zeros in a ``.tflite``),
-  :func:`convert_sparse_encoding` (the converter's experimental sparse weight format);
+  :func:`convert_sparse_encoding` (the converter's experimental sparse weight format, from
+  :mod:`labkit.convert`, re-exported here);
 - exploring: :func:`sparsity_explorer` (ipywidgets) and :func:`plot_masked_kernels` (static).
 
 Sparsity is always the fraction of weights that are zero, in [0, 1), never a percentage.
@@ -46,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from labkit.convert import convert_sparse_encoding
 from labkit.validate import (
     check_array,
     check_fraction,
@@ -532,13 +534,6 @@ def sparsity_plan(scan: Mapping[str, Sequence[float]], sparsities: Sequence[floa
 # --------------------------------------------------------------------------------------
 
 
-def _tfmot() -> Any:
-    from labkit._tf import quiet_native_stderr
-
-    with quiet_native_stderr(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import tensorflow_model_optimization as tfmot
-    return tfmot
 
 
 def polynomial_schedule(final_sparsity: float, *, end_step: int, frequency: int = 10,
@@ -565,7 +560,9 @@ def polynomial_schedule(final_sparsity: float, *, end_step: int, frequency: int 
         raise ValueError(f"frequency={frequency} leaves no mask update between begin_step="
                          f"{begin_step} and end_step={end_step}; use a frequency below "
                          f"{end_step - begin_step}")
-    return _tfmot().sparsity.keras.PolynomialDecay(
+    from labkit._tf import load_tfmot
+
+    return load_tfmot().sparsity.keras.PolynomialDecay(
         initial_sparsity=initial, final_sparsity=final, begin_step=begin_step,
         end_step=begin_step + updates * frequency, frequency=frequency)
 
@@ -592,12 +589,12 @@ def schedule_trace(schedule: Any, num_steps: int) -> np.ndarray:
 def _fine_tune_wrapped(model: Any, x: Any, y: Any, wrap: Mapping[str, Any], *,
                        layers: Iterable[str] | None, epochs: int, batch_size: int,
                        learning_rate: float, seed: int) -> Any:
-    from labkit._tf import quiet_native_stderr
+    from labkit._tf import load_tfmot, quiet_native_stderr
 
     keras = _check_model(model)
     names = set(_layer_names(model, layers))
     epochs = check_int(epochs, "epochs", low=1)
-    tfmot = _tfmot()
+    tfmot = load_tfmot()
     sparsity = tfmot.sparsity.keras
     base = _copy(model)
     with quiet_native_stderr(), warnings.catch_warnings():
@@ -818,29 +815,10 @@ def tflite_weight_sparsity(model_bytes: bytes) -> dict[str, float]:
     -------
     {"CONV_2D #1 weights": 0.9, ...}
     """
-    from labkit.runtime import inspect, read_constant
+    from labkit.runtime import describe, read_constant
 
     return {info.role: zero_fraction(read_constant(model_bytes, info))
-            for info in inspect(model_bytes).constants if info.role.endswith(" weights")}
-
-
-def convert_sparse_encoding(model: Any) -> bytes:
-    """A float32 ``.tflite`` model whose sparse weights are stored in a sparse format.
-
-    Uses the converter's ``tf.lite.Optimize.EXPERIMENTAL_SPARSITY``: weight tensors with
-    enough zeros are stored as their non-zero values plus index arrays, and a ``DENSIFY``
-    op rebuilds the dense tensor when the interpreter prepares the model. The file shrinks
-    without gzip; the kernels that run are the same dense ones.
-    """
-    from labkit._tf import load, quiet_native_stderr
-
-    tf, _ = load()
-    _check_model(model)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
-    with quiet_native_stderr(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return bytes(converter.convert())
+            for info in describe(model_bytes).constants if info.role.endswith(" weights")}
 
 
 def plot_masked_kernels(kernel: Any, sparsities: Sequence[float], accuracies: Sequence[float],

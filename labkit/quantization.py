@@ -7,11 +7,12 @@ Pure numpy (no TensorFlow), the math of notebook 02's exercises:
 - :func:`quantization_error` (MSE and SQNR in dB) and :func:`percentile_range` (calibration
   that clips outliers); :func:`activations` collects the tensors calibration looks at.
 
-TensorFlow glue (imported on first call): one converter per variant, each returning the
-bytes of a ``.tflite`` model — :func:`convert_float32`, :func:`convert_dynamic_range`,
+TensorFlow glue (imported on first call): :func:`quantize_aware_train` (QAT with tfmot).
+The converters notebook 02 uses — :func:`convert_float32`, :func:`convert_dynamic_range`,
 :func:`convert_float16`, :func:`convert_int8` (full integer, int8 input and output),
-:func:`quantize_aware_train` + :func:`convert_qat` — and :func:`convert`, which picks one
-by name. Run and measure the results with :mod:`labkit.runtime`.
+:func:`convert_qat`, and :func:`convert`, which picks a variant by name — live in
+:mod:`labkit.convert` and are re-exported here. Run and measure the results with
+:mod:`labkit.runtime`.
 
 The rules, for a signed grid of ``bits`` bits, ``qmin = -2**(bits-1)``, ``qmax = 2**(bits-1) - 1``:
 
@@ -39,14 +40,22 @@ array([-1.0039216,  0.       ,  2.9960785], dtype=float32)
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from labkit.validate import check_array, check_choice, check_int, check_keras_model, check_real
+from labkit.convert import (
+    VARIANTS,
+    convert,
+    convert_dynamic_range,
+    convert_float16,
+    convert_float32,
+    convert_int8,
+    convert_qat,
+)
+from labkit.validate import check_array, check_int, check_keras_model, check_real
 
-VARIANTS = ("float32", "dynamic_range", "float16", "int8")
 MAX_BITS = 16
 
 
@@ -382,91 +391,8 @@ def activations(model: Any, x: Any, layer_names: Sequence[str], *,
 
 
 # --------------------------------------------------------------------------------------
-# The TFLite converter (TensorFlow imported on first call)
+# Quantization-aware training (TensorFlow imported on first call)
 # --------------------------------------------------------------------------------------
-
-def _check_calibration(model: Any, x_calib: Any) -> np.ndarray:
-    x = check_array(x_calib, "x_calib", shape=("n", *model.input_shape[1:]), allow_empty=True,
-                    hint="samples shaped like the model's input").astype(np.float32)
-    if len(x) == 0:
-        raise ValueError("x_calib is empty; pass a few hundred training samples")
-    return x
-
-
-def _run_converter(model: Any, configure: Callable[[Any, Any], None]) -> bytes:
-    """Convert ``model`` after ``configure(converter, tf)``, without converter noise."""
-    from labkit._tf import load, quiet_native_stderr
-
-    tf, _ = load()
-    check_keras_model(model)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    configure(converter, tf)
-    with quiet_native_stderr(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return bytes(converter.convert())
-
-
-def convert_float32(model: Any) -> bytes:
-    """A float32 ``.tflite`` model: the baseline, no quantization."""
-    return _run_converter(model, lambda converter, tf: None)
-
-
-def convert_dynamic_range(model: Any) -> bytes:
-    """Dynamic-range quantization: int8 weights, float32 activations, no calibration data.
-
-    Kernels that support it quantize activations on the fly at run time.
-    """
-    def configure(converter: Any, tf: Any) -> None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-
-    return _run_converter(model, configure)
-
-
-def convert_float16(model: Any) -> bytes:
-    """float16 weights (half the size), dequantized to float32 when the model runs on a CPU."""
-    def configure(converter: Any, tf: Any) -> None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-
-    return _run_converter(model, configure)
-
-
-def convert_int8(model: Any, x_calib: Any) -> bytes:
-    """Full-integer quantization: int8 weights, activations, input and output.
-
-    Parameters
-    ----------
-    model : tf_keras.Model
-        A trained float model.
-    x_calib : array_like, shape ``(n, *model.input_shape[1:])``
-        The representative dataset: every sample is run once through the float model to
-        record activation ranges (a few hundred training samples are enough).
-
-    Returns
-    -------
-    bytes
-        The ``.tflite`` model. Its input takes int8 values (quantize with the input's scale
-        and zero point — :func:`labkit.runtime.predict` does it for you).
-
-    Raises
-    ------
-    TypeError
-        If ``model`` is not a tf_keras model.
-    ValueError
-        If ``x_calib`` is empty or does not match the model's input shape.
-    """
-    check_keras_model(model)
-    x = _check_calibration(model, x_calib)
-
-    def configure(converter: Any, tf: Any) -> None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([sample[None]] for sample in x)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-
-    return _run_converter(model, configure)
-
 
 def quantize_aware_train(model: Any, x: Any, y: Any, *, epochs: int = 1, batch_size: int = 64,
                          learning_rate: float = 1e-4, seed: int = 0) -> Any:
@@ -489,15 +415,14 @@ def quantize_aware_train(model: Any, x: Any, y: Any, *, epochs: int = 1, batch_s
     tf_keras.Model
         The quantization-aware model (compiled, trained).
     """
-    from labkit._tf import load, quiet_native_stderr
+    from labkit._tf import load, load_tfmot, quiet_native_stderr
 
     _, keras = load()
     check_keras_model(model)
     epochs = check_int(epochs, "epochs", low=1)
+    tfmot = load_tfmot()
     with quiet_native_stderr(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import tensorflow_model_optimization as tfmot
-
         keras.utils.set_random_seed(seed)
         qat_model = tfmot.quantization.keras.quantize_model(model)
     qat_model.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -507,33 +432,9 @@ def quantize_aware_train(model: Any, x: Any, y: Any, *, epochs: int = 1, batch_s
     return qat_model
 
 
-def convert_qat(qat_model: Any) -> bytes:
-    """Convert a model from :func:`quantize_aware_train` to an int8 ``.tflite`` model
-    (int8 input and output). No representative dataset: QAT learned the ranges."""
-    def configure(converter: Any, tf: Any) -> None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-
-    return _run_converter(qat_model, configure)
-
-
-def convert(model: Any, variant: str = "float32", *, x_calib: Any = None) -> bytes:
-    """Convert ``model`` to one post-training variant: ``"float32"``, ``"dynamic_range"``,
-    ``"float16"`` or ``"int8"`` (which needs ``x_calib``).
-
-    Example
-    -------
-    >>> convert(None, "int4")
-    Traceback (most recent call last):
-    ...
-    ValueError: variant must be one of 'float32', 'dynamic_range', 'float16', 'int8', got 'int4'
-    """
-    check_choice(variant, "variant", VARIANTS)
-    if variant == "int8":
-        if x_calib is None:
-            raise ValueError("the int8 variant needs x_calib, a few hundred training samples "
-                             "for calibration")
-        return convert_int8(model, x_calib)
-    return {"float32": convert_float32, "dynamic_range": convert_dynamic_range,
-            "float16": convert_float16}[variant](model)
+__all__ = [
+    "MAX_BITS", "VARIANTS", "activations", "choose_qparams", "convert", "convert_dynamic_range",
+    "convert_float16", "convert_float32", "convert_int8", "convert_qat", "dequantize",
+    "fake_quantize", "integer_range", "percentile_range", "quantization_error", "quantize",
+    "quantize_aware_train", "quantize_per_channel",
+]

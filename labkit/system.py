@@ -156,7 +156,7 @@ def run_self_test() -> list[Step]:
         return f"TensorFlow {tf.__version__} built a {state['model'].count_params()}-parameter model"
 
     def convert() -> str:
-        from labkit.quantization import convert_float32, convert_int8
+        from labkit.convert import convert_float32, convert_int8
 
         state["f32"] = convert_float32(state["model"])
         state["i8"] = convert_int8(state["model"], state["x"])
@@ -174,10 +174,10 @@ def run_self_test() -> list[Step]:
         return "float32 matches Keras; int8 ran"
 
     def micro() -> str:
-        from labkit.runtime import inspect, run_micro
+        from labkit.runtime import describe, run_micro
 
         out = run_micro(state["i8"], state["x"][:8])
-        step = inspect(state["i8"]).outputs[0].scales[0]
+        step = describe(state["i8"]).outputs[0].scales[0]
         steps = float(np.abs(out - state["lite_i8"]).max() / step)
         if steps > 1.01:
             raise AssertionError(f"TFLite Micro differs from LiteRT by {steps:.0f} int8 steps")

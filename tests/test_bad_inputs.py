@@ -24,21 +24,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labkit import fitting, models, pruning, quantization, stats, validate
+from labkit import convert, fitting, models, pruning, quantization, stats, validate
 from labkit.data import Dataset
 
-MODULES = (quantization, pruning, fitting, models, stats, validate)
+MODULES = (quantization, convert, pruning, fitting, models, stats, validate)
 LABKIT = Path(validate.__file__).parent
 
 # Public functions left out, and why: they need TensorFlow (a Keras model or a converter)
 # before their checks matter, or they draw figures/widgets from results of those.
 NOT_COVERED = {
-    "quantization": {"activations", "convert", "convert_float32", "convert_dynamic_range",
-                     "convert_float16", "convert_int8", "quantize_aware_train", "convert_qat"},
+    "quantization": {"activations", "quantize_aware_train"},
+    "convert": {"convert", "convert_float32", "convert_dynamic_range", "convert_float16",
+                "convert_int8", "convert_qat", "convert_pruned", "convert_sparse_encoding",
+                "strip_wrappers"},
     "pruning": {"prunable_layers", "kernel_sparsity", "total_sparsity", "keras_accuracy",
                 "prune_model", "accuracy_vs_sparsity", "sensitivity_scan", "schedule_trace",
                 "prune_and_fine_tune", "prune_m_by_n_and_fine_tune", "filters_to_keep",
-                "remove_filters", "tflite_weight_sparsity", "convert_sparse_encoding",
+                "remove_filters", "tflite_weight_sparsity",
                 "plot_masked_kernels", "sparsity_explorer"},
     "fitting": {"keras_early_stopping_epoch", "random_shift", "plot_run",
                 "plot_learning_curves", "show_run_explorer"},

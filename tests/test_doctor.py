@@ -33,12 +33,12 @@ def test_broken_stack_gives_exit_1_and_a_fix(monkeypatch, capsys):
 
 
 def test_failed_self_test_step_is_reported(monkeypatch, capsys):
-    import labkit.quantization
+    import labkit.convert
 
     def broken(model):
         raise RuntimeError("converter exploded")
 
-    monkeypatch.setattr(labkit.quantization, "convert_float32", broken)
+    monkeypatch.setattr(labkit.convert, "convert_float32", broken)
     assert doctor_module.run() == 1
     out = capsys.readouterr().out
     assert "FAIL  convert: RuntimeError: converter exploded" in out and "Fix:" in out

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from labkit import pruning as lp
+from labkit._tf import load_tfmot
 
 RNG = np.random.default_rng(0)
 
@@ -67,7 +68,7 @@ def test_magnitude_prune_ties_go_in_ravel_order():
 @pytest.mark.parametrize("sparsity", [0.5, 0.8, 0.9])
 def test_magnitude_prune_matches_tfmot_mask(sparsity):
     """tfmot keeps round(size * (1 - s)) weights; with no .5 tie that is our count."""
-    lp._tfmot()  # imports tfmot without its distutils warnings
+    load_tfmot()  # imports tfmot without its distutils warnings
     from tensorflow_model_optimization.python.core.sparsity.keras import (
         pruning_impl,
         pruning_schedule,
@@ -104,7 +105,7 @@ def test_global_threshold_wants_a_list():
 
 
 def test_is_m_by_n_sparse_agrees_with_tfmot():
-    lp._tfmot()
+    load_tfmot()
     from tensorflow_model_optimization.python.core.sparsity.keras import pruning_utils
 
     from labkit._tf import load
@@ -257,7 +258,7 @@ def test_zeros_survive_conversion_and_explorer(tiny, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
-    from labkit.quantization import convert_float32, convert_int8
+    from labkit.convert import convert_float32, convert_int8
 
     model, x, _ = tiny
     pruned = lp.prune_model(model, 0.8)
@@ -276,13 +277,13 @@ def test_zeros_survive_conversion_and_explorer(tiny, monkeypatch):
 
 def test_sparse_encoding_is_smaller_and_computes_the_same(tiny):
     from labkit import runtime
-    from labkit.quantization import convert_float32
+    from labkit.convert import convert_float32
 
     model, x, _ = tiny
     pruned = lp.prune_model(model, 0.9)
     dense_format, sparse_format = convert_float32(pruned), lp.convert_sparse_encoding(pruned)
     assert len(sparse_format) < 0.7 * len(dense_format)  # graph overhead dominates a tiny model
-    assert "DENSIFY" in runtime.inspect(sparse_format).ops
+    assert "DENSIFY" in runtime.describe(sparse_format).ops
     np.testing.assert_allclose(runtime.predict(sparse_format, x[:16]),
                                runtime.predict(dense_format, x[:16]), atol=1e-5)
 

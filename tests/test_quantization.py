@@ -107,7 +107,8 @@ def test_percentile_calibration_clips_outliers():
     (lambda: lq.quantize_per_channel(1.0), ValueError),
     (lambda: lq.percentile_range([1.0], 40), ValueError),
     (lambda: lq.convert(None, "int4"), ValueError),
-    (lambda: lq.convert_float32("model"), TypeError),
+    (lambda: lq.convert_float32(42), TypeError),
+    (lambda: lq.convert_float32("no_such_dir"), ValueError),
 ], ids=lambda v: "" if callable(v) else v.__name__)
 def test_bad_inputs_raise_with_a_message(call, error):
     with pytest.raises(error):
@@ -143,7 +144,7 @@ def small_cnn():
 def test_converter_int8_kernels_equal_labkits_per_channel_quantization(small_cnn):
     model, ds = small_cnn
     model_bytes = lq.convert_int8(model, ds.x_train[:100])
-    report = runtime.inspect(model_bytes)
+    report = runtime.describe(model_bytes)
     for k, layer in enumerate(("conv1", "conv2", "conv3"), start=1):
         info = next(t for t in report.constants if t.role == f"CONV_2D #{k} weights")
         stored = runtime.read_constant(model_bytes, info).transpose(1, 2, 3, 0)
@@ -155,7 +156,7 @@ def test_converter_int8_kernels_equal_labkits_per_channel_quantization(small_cnn
 def test_converter_input_qparams_equal_labkits_from_calibration_range(small_cnn):
     model, ds = small_cnn
     x_calib = ds.x_train[:100]
-    report = runtime.inspect(lq.convert_int8(model, x_calib))
+    report = runtime.describe(lq.convert_int8(model, x_calib))
     scale, zero_point = lq.choose_qparams(float(x_calib.min()), float(x_calib.max()))
     assert report.inputs[0].scales[0] == pytest.approx(scale, rel=1e-5)
     assert report.inputs[0].zero_points[0] == zero_point
@@ -171,7 +172,7 @@ def test_qat_leaves_the_model_alone_and_converts_to_int8():
     assert qat is not model
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    report = runtime.inspect(lq.convert_qat(qat))
+    report = runtime.describe(lq.convert_qat(qat))
     assert report.weight_dtypes == {"int8"} and report.inputs[0].dtype == "int8"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labkit import quantization as lq
+from labkit import convert as lc
 from labkit import runtime
 
 
@@ -36,7 +36,7 @@ def trained(digits):
 
 @pytest.fixture(scope="module")
 def variants(trained, digits):
-    models = {v: lq.convert(trained, v, x_calib=digits.x_train[:200]) for v in lq.VARIANTS}
+    models = {v: lc.convert(trained, v, x_calib=digits.x_train[:200]) for v in lc.VARIANTS}
     return models
 
 
@@ -100,8 +100,8 @@ def test_benchmark_fields_and_repr(variants):
     assert "median" in repr(stats) and "ms" in repr(stats) and "2 threads" in repr(stats)
 
 
-def test_inspect_finds_int8_weights_and_io_quantization(variants):
-    report = runtime.inspect(variants["int8"])
+def test_describe_finds_int8_weights_and_io_quantization(variants):
+    report = runtime.describe(variants["int8"])
     assert report.weight_dtypes == {"int8"}
     assert "float32" not in report.tensors_by_dtype
     assert report.inputs[0].dtype == report.outputs[0].dtype == "int8"
@@ -115,8 +115,8 @@ def test_inspect_finds_int8_weights_and_io_quantization(variants):
     assert "int8" in repr(report) and "ops:" in repr(report)
 
 
-def test_inspect_shows_what_each_converter_setting_changed(variants):
-    f32, dyn, f16 = (runtime.inspect(variants[v]) for v in ("float32", "dynamic_range",
+def test_describe_shows_what_each_converter_setting_changed(variants):
+    f32, dyn, f16 = (runtime.describe(variants[v]) for v in ("float32", "dynamic_range",
                                                              "float16"))
     assert f32.weight_dtypes == {"float32"}
     # the converter keeps tensors under 1024 values (here the first kernel) in float32
@@ -127,7 +127,7 @@ def test_inspect_shows_what_each_converter_setting_changed(variants):
 
 
 def test_read_constant_returns_stored_int8_kernel(trained, variants):
-    report = runtime.inspect(variants["int8"])
+    report = runtime.describe(variants["int8"])
     kernel_info = next(t for t in report.constants if t.role == "CONV_2D #1 weights")
     stored = runtime.read_constant(variants["int8"], kernel_info)
     assert stored.dtype == np.int8 and stored.shape == kernel_info.shape
@@ -170,7 +170,7 @@ def test_gzip_size(variants):
 ])
 def test_model_bytes_are_checked(bad, error, digits):
     for call in (lambda: runtime.evaluate(bad, digits.x_test, digits.y_test),
-                 lambda: runtime.benchmark(bad), lambda: runtime.inspect(bad),
+                 lambda: runtime.benchmark(bad), lambda: runtime.describe(bad),
                  lambda: runtime.runs_on_micro(bad)):
         with pytest.raises(error):
             call()
@@ -183,3 +183,89 @@ def test_inputs_are_checked(variants, digits):
         runtime.evaluate(variants["float32"], digits.x_test, digits.y_test[:3])
     with pytest.raises(ValueError, match=">= 1"):
         runtime.benchmark(variants["float32"], threads=0)
+
+
+# --------------------------------------------------------------------------------------
+# The backend interface
+# --------------------------------------------------------------------------------------
+
+def test_backend_interface_is_four_methods():
+    assert runtime.Backend.__abstractmethods__ == {"load", "predict", "benchmark", "describe"}
+
+    class Half(runtime.Backend):  # a backend that forgot benchmark and describe
+        name = "half"
+
+        def load(self, model_bytes, *, threads=None):
+            return model_bytes
+
+        def predict(self, handle, x):
+            return np.zeros(len(x), np.float32)
+
+    with pytest.raises(TypeError, match="abstract"):
+        Half()
+    assert not hasattr(runtime, "inspect")  # renamed: it shadowed the standard library's inspect
+
+
+@pytest.mark.parametrize("name", sorted(runtime.BACKENDS))
+def test_each_backend_satisfies_the_interface(name, variants, digits):
+    backend = runtime.get_backend(name)
+    assert isinstance(backend, runtime.Backend) and backend.name == name
+    assert repr(backend).startswith(type(backend).__name__ + "(")
+    for variant in ("float32", "int8"):
+        handle = backend.load(variants[variant], threads=1)
+        out = backend.predict(handle, digits.x_test[:5])
+        assert out.dtype == np.float32 and out.shape == (5, 10), (variant, out.shape)
+        stats = backend.benchmark(handle, warmup=1, runs=5)
+        assert isinstance(stats, runtime.LatencyStats)
+        assert stats.count == 5 and stats.threads == 1 and 0 < stats.min_ms <= stats.median_ms
+        report = backend.describe(variants[variant])
+        assert isinstance(report, runtime.ModelReport)
+        assert report.inputs[0].dtype == variant
+    with pytest.raises(TypeError):
+        backend.load("model.tflite")
+
+
+def test_litert_and_micro_agree_on_an_int8_model(variants, digits):
+    x = digits.x_test[:60]
+    outputs = {}
+    for backend in (runtime.LiteRT(batch_size=16), runtime.Micro()):
+        outputs[backend.name] = backend.predict(backend.load(variants["int8"]), x)
+    step = runtime.describe(variants["int8"]).outputs[0].scales[0]  # one int8 output step
+    # same int8 kernels: at most one step apart (rounding inside XNNPACK vs the reference kernels)
+    np.testing.assert_allclose(outputs["micro"], outputs["litert"], atol=step + 1e-6, rtol=0)
+    agree = np.mean(outputs["micro"].argmax(-1) == outputs["litert"].argmax(-1))
+    assert agree >= 0.98, agree
+
+
+def test_micro_backend_refuses_with_a_backend_error(variants):
+    assert issubclass(runtime.MicroError, runtime.BackendError)
+    with pytest.raises(runtime.BackendError, match="dynamic-range"):
+        runtime.Micro().load(variants["dynamic_range"])
+    with pytest.raises(ValueError, match="one core"):
+        runtime.Micro().load(variants["int8"], threads=2)
+    with pytest.raises(ValueError, match="arena_size"):
+        runtime.Micro(arena_size=10)
+
+
+def test_benchmark_models_runs_on_another_backend(variants):
+    files = {v: variants[v] for v in ("float32", "int8")}
+    latency = runtime.benchmark_models(files, rounds=2, warmup=1, runs=5, backend=runtime.Micro())
+    assert list(latency) == ["float32", "int8"] and all(s.count == 5 for s in latency.values())
+    with pytest.raises(TypeError, match="backend"):
+        runtime.benchmark(variants["int8"], backend="micro")
+    with pytest.raises(ValueError, match="must be one of"):
+        runtime.get_backend("onnxruntime")
+
+
+def test_quantized_io_helpers_are_plain_functions_of_one_module():
+    """The grader blocks them by their defining module (02.quantize, 02.dequantize)."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    from labkit.runtime import tensors
+
+    for fn in (runtime._to_input, runtime._from_output):
+        assert fn.__module__ == "labkit.runtime.tensors" and getattr(tensors, fn.__name__) is fn
+        tree = ast.parse(Path(inspect.getsourcefile(tensors)).read_text())
+        assert fn.__name__ in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}

@@ -271,7 +271,7 @@ def _student_tflite(ctx: TestContext) -> tuple[bytes, Any]:
         raise Mismatch("type", f"convert_int8 returned {type(got).__name__}; expected bytes",
                        "Return what converter.convert() gives you (do not save it to a file).")
     try:
-        return bytes(got), runtime.inspect(bytes(got))
+        return bytes(got), runtime.describe(bytes(got))
     except ValueError as exc:
         raise Mismatch("type", f"the returned bytes are not a .tflite model ({exc})") from None
 
