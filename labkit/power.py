@@ -342,3 +342,41 @@ def measure_energy_j(fn: Callable[[], Any], *, repeats: int, status: RaplStatus 
     seconds = max(end_t - start_t, 1e-12)
     return {"energy_j": energy_j, "seconds": seconds, "average_power_w": energy_j / seconds,
             "energy_per_call_j": energy_j / n}
+
+
+def inference_callable(model_bytes: bytes, *, threads: int = 1) -> Callable[[], None]:
+    """A zero-argument function that runs one LiteRT ``invoke()`` of the model (input zeros)."""
+    from labkit.runtime import _check_model_bytes, _interpreter
+
+    interp = _interpreter(_check_model_bytes(model_bytes), threads)
+    for detail in interp.get_input_details():
+        interp.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+    return interp.invoke
+
+
+def measure_inference_energy(models: dict[str, bytes], *, inferences: int = 2000,
+                             idle_s: float = 0.5, status: RaplStatus | None = None
+                             ) -> dict[str, dict[str, float]]:
+    """MEASURED energy per inference of each ``.tflite`` model, idle power subtracted (RAPL).
+
+    For each model: ``inferences`` LiteRT invokes at 1 thread, timed and metered; the
+    package's idle power, metered over ``idle_s`` of sleeping first, times the run's
+    duration is subtracted. Returns ``{name: {"per_inference_mj", "package_w", "idle_w"}}``.
+
+    Raises
+    ------
+    RuntimeError
+        If RAPL is not readable here.
+    """
+    status = status or rapl_status()
+    if not status:
+        raise RuntimeError(f"RAPL is not readable here: {status.reason}")
+    steps = max(1, int(_check("idle_s", idle_s, positive=True) / 0.01))
+    idle = measure_energy_j(lambda: time.sleep(0.01), repeats=steps, status=status)
+    results = {}
+    for name, model_bytes in models.items():
+        run = measure_energy_j(inference_callable(model_bytes), repeats=inferences, status=status)
+        net_j = max(0.0, run["energy_j"] - idle["average_power_w"] * run["seconds"])
+        results[name] = {"per_inference_mj": 1e3 * net_j / inferences,
+                         "package_w": run["average_power_w"], "idle_w": idle["average_power_w"]}
+    return results

@@ -143,3 +143,24 @@ def test_real_rapl_where_readable():
         pytest.skip(f"RAPL not readable on this machine: {status.reason}")
     result = pw.measure_energy_j(lambda: sum(range(100_000)), repeats=20, status=status)
     assert result["energy_j"] > 0 and 0 < result["average_power_w"] < 1000
+
+
+def test_inference_energy_path_on_a_fake_counter(tmp_path, monkeypatch):
+    """The notebook's measurement path, run everywhere on a counter that ticks per read."""
+    from labkit import quantization as lq
+    from labkit.models import build_course_cnn
+
+    zone, _ = _fake_powercap(tmp_path, [0])
+    status = pw.rapl_status(tmp_path)
+    counter = iter(range(0, 10**12, 5_000))  # +5 mJ per read
+    monkeypatch.setattr(pw, "_read_uj", lambda z: next(counter))
+    model = lq.convert_float32(build_course_cnn((8, 8, 1), width=2))
+    result = pw.measure_inference_energy({"tiny": model}, inferences=10, idle_s=0.02,
+                                         status=status)
+    assert set(result["tiny"]) == {"per_inference_mj", "package_w", "idle_w"}
+    assert result["tiny"]["per_inference_mj"] >= 0 and result["tiny"]["package_w"] > 0
+
+
+def test_inference_energy_refuses_without_rapl(tmp_path):
+    with pytest.raises(RuntimeError, match="not readable"):
+        pw.measure_inference_energy({}, status=pw.rapl_status(tmp_path / "absent"))
