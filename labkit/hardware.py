@@ -448,9 +448,10 @@ def profile_tflite(model_bytes: bytes) -> list[LayerProfile]:
     MACs are counted for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED; bytes are the
     sizes of each operator's inputs (weights and biases as stored) and outputs.
     """
-    from labkit.runtime import _check_model_bytes, _names, _op_name
+    from labkit.runtime.report import _names, _op_name
+    from labkit.validate import check_model_bytes
 
-    model_bytes = _check_model_bytes(model_bytes)
+    model_bytes = check_model_bytes(model_bytes)
     schema = _schema()
     model = schema.Model.GetRootAs(model_bytes, 0)
     graph = model.Subgraphs(0)
@@ -590,9 +591,9 @@ def xnnpack_latency_ms(model_bytes: bytes, *, xnnpack: bool, threads: int = 1,
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     from labkit._tf import quiet_native_stderr
-    from labkit.runtime import _check_model_bytes
+    from labkit.validate import check_model_bytes
 
-    model_bytes = _check_model_bytes(model_bytes)
+    model_bytes = check_model_bytes(model_bytes)
     resolver = (OpResolverType.AUTO if xnnpack
                 else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     with quiet_native_stderr():
@@ -637,9 +638,9 @@ class Compatibility:
 
 def model_precision(model_bytes: bytes) -> str:
     """``"int8"`` (full integer), ``"dynamic_range"``, ``"float16"`` or ``"float32"``."""
-    from labkit.runtime import inspect
+    from labkit.runtime import describe
 
-    report = inspect(model_bytes)
+    report = describe(model_bytes)
     weights = report.weight_dtypes
     if "float16" in weights:
         return "float16"
@@ -662,9 +663,9 @@ def compatibility(model_bytes: bytes, device: Device) -> Compatibility:
     GPUs and NPUs whose operator lists labkit does not ship are "unchecked" beyond precision
     and memory.
     """
-    from labkit.runtime import inspect, runs_on_micro
+    from labkit.runtime import describe, runs_on_micro
 
-    report = inspect(model_bytes)
+    report = describe(model_bytes)
     precision = model_precision(model_bytes)
     precisions = device.value("precisions") or []
     reasons: list[str] = []

@@ -346,9 +346,9 @@ def measure_energy_j(fn: Callable[[], Any], *, repeats: int, status: RaplStatus 
 
 def inference_callable(model_bytes: bytes, *, threads: int = 1) -> Callable[[], None]:
     """A zero-argument function that runs one LiteRT ``invoke()`` of the model (input zeros)."""
-    from labkit.runtime import _check_model_bytes, _interpreter
+    from labkit.runtime import LiteRT
 
-    interp = _interpreter(_check_model_bytes(model_bytes), threads)
+    interp = LiteRT().load(model_bytes, threads=threads).interpreter
     for detail in interp.get_input_details():
         interp.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
     return interp.invoke
