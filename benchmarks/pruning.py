@@ -33,6 +33,7 @@ import numpy as np
 
 from labkit import convert as lc
 from labkit import pruning as lp
+from labkit.training import accuracy
 from labkit import runtime
 from labkit._tf import load
 from labkit.data import load_digits
@@ -92,13 +93,13 @@ def measure(ds, found, rounds, runs):
     files["90% sparse / float32, sparse format"] = lc.convert_sparse_encoding(
         found["90% sparse"]["models"][0])
     latency = runtime.benchmark_models(files, threads=1, rounds=rounds, runs=runs)
-    dense_acc = [lp.keras_accuracy(m, ds.x_test, ds.y_test) for m in found["dense"]["models"]][0]
+    dense_acc = [accuracy(m, ds.x_test, ds.y_test) for m in found["dense"]["models"]][0]
     rows = []
     for key, model_bytes in files.items():
         name, fmt = key.split(" / ", 1)
         v = found[name]
         first = v["models"][0]
-        changes = [100 * (lp.keras_accuracy(m, ds.x_test, ds.y_test) - dense_acc)
+        changes = [100 * (accuracy(m, ds.x_test, ds.y_test) - dense_acc)
                    for m in v["models"]]
         rows.append({
             "model": name, "format": fmt, "kind": v["kind"],
@@ -236,7 +237,7 @@ def main() -> None:
                   "accuracy_drop_points": CLAIM_ACC_DROP},
         "course_cnn": {"macs": count_macs(model), "params": model.count_params(),
                        "train_seconds": train_s,
-                       "keras_test_accuracy": lp.keras_accuracy(model, ds.x_test, ds.y_test)},
+                       "keras_test_accuracy": accuracy(model, ds.x_test, ds.y_test)},
         "rows": rows,
     }
     result["verdict"] = verdicts(rows)

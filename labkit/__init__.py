@@ -10,11 +10,19 @@ Example
 False
 """
 
+from labkit.about import BRANCH, REPOSITORY, __version__
 from labkit.grading import check
 
-__version__ = "0.1.0"
-REPOSITORY = "edge-ai-lab/edge-ai-lab"  # GitHub owner/name: the Colab badges and install cells
-BRANCH = "main"
+
+def load_tensorflow():
+    """``(tf, keras)``: TensorFlow with Keras 2 (``tf_keras``), imported quietly, once.
+
+    The way every notebook gets TensorFlow: it sets ``TF_USE_LEGACY_KERAS=1`` first (the
+    model-optimization toolkit needs Keras 2) and silences TensorFlow's import messages.
+    """
+    from labkit._tf import load
+
+    return load()
 
 
 def doctor() -> int:
@@ -24,4 +32,4 @@ def doctor() -> int:
     return run()
 
 
-__all__ = ["check", "doctor", "REPOSITORY", "BRANCH", "__version__"]
+__all__ = ["check", "doctor", "load_tensorflow", "REPOSITORY", "BRANCH", "__version__"]

@@ -1,4 +1,4 @@
-"""Safe file writing shared by the release, the grader and the notebook runner."""
+"""Files: safe writing (release, grader, notebook runner) and the labkit cache folder."""
 
 from __future__ import annotations
 
@@ -39,3 +39,9 @@ def write_text_atomic(path: Path | str, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def cache_dir() -> Path:
+    """Where generated data is cached: ``$LABKIT_CACHE`` or ``~/.cache/labkit``."""
+    root = os.environ.get("LABKIT_CACHE")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "labkit"

@@ -16,16 +16,14 @@ Example
 
 from __future__ import annotations
 
-import numbers
 import os
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from labkit.validate import check_int
+from labkit._io import cache_dir
+from labkit.validate import check_int, check_split, split_counts
 
 
 @dataclass(frozen=True)
@@ -51,26 +49,6 @@ class Dataset:
                 f"test {self.x_test.shape}, {self.num_classes} classes>")
 
 
-def cache_dir() -> Path:
-    """Where generated data is cached: ``$LABKIT_CACHE`` or ``~/.cache/labkit``."""
-    root = os.environ.get("LABKIT_CACHE")
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "labkit"
-
-
-def check_split(split: object) -> tuple[float, float, float]:
-    """Validate (train, val, test) fractions: three numbers in (0, 1) that sum to 1.
-
-    Shared by every loader. Example: ``check_split((0.7, 0.15, 0.15))``.
-    """
-    if isinstance(split, str) or not isinstance(split, (Sequence, np.ndarray)) or len(split) != 3:
-        raise TypeError(f"split must be 3 fractions (train, val, test), got {split!r}")
-    if not all(isinstance(f, numbers.Real) and 0 < f < 1 for f in split):
-        raise ValueError(f"each split fraction must be > 0 and < 1, got {tuple(split)}")
-    if abs(sum(split) - 1) > 1e-6:
-        raise ValueError(f"split fractions must sum to 1, got {tuple(split)} (sum {sum(split):g})")
-    return tuple(float(f) for f in split)  # type: ignore[return-value]
-
-
 def stratified_split(y: np.ndarray, split: tuple[float, float, float], seed: int
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices of a train/val/test split with each class in the same proportions.
@@ -86,8 +64,7 @@ def stratified_split(y: np.ndarray, split: tuple[float, float, float], seed: int
     parts: list[list[np.ndarray]] = [[], [], []]
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
-        n_train = int(round(split[0] * len(idx)))
-        n_val = int(round(split[1] * len(idx)))
+        n_train, n_val, _ = split_counts(len(idx), split)
         for part, chunk in zip(parts, np.split(idx, [n_train, n_train + n_val])):
             part.append(chunk)
     return tuple(rng.permutation(np.concatenate(p)) for p in parts)  # type: ignore[return-value]
@@ -210,7 +187,7 @@ def load_gestures(*, window_s: float = 2.0, stride_s: float = 1.0,
                   ) -> Dataset:
     """Accelerometer gestures (idle, wave, circle, updown), windowed, split by recording.
 
-    See :func:`labkit.gestures.load_gestures` and ``datasets/gestures/README.md``.
+    See :func:`labkit.gestures.load_windows` and ``datasets/gestures/README.md``.
 
     Returns
     -------
@@ -220,7 +197,7 @@ def load_gestures(*, window_s: float = 2.0, stride_s: float = 1.0,
     """
     from labkit import gestures
 
-    d = gestures.load_gestures(window_s=window_s, stride_s=stride_s, split=split, seed=seed)
+    d = gestures.load_windows(window_s=window_s, stride_s=stride_s, split=split, seed=seed)
     extra = {k: v for k, v in d.items() if k.startswith("recording_ids") or k == "sample_rate_hz"}
     return Dataset("gestures", d["x_train"], d["y_train"], d["x_val"], d["y_val"], d["x_test"],
                    d["y_test"], tuple(d["classes"]), extra)

@@ -26,14 +26,13 @@ Example
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from labkit.data import Dataset
+from labkit.training import Run
 from labkit.validate import check_array, check_choice, check_fraction, check_int, check_real
 
 REGIMES = ("underfitting", "overfitting", "slow_convergence", "good_fit")
@@ -350,414 +349,66 @@ def keras_early_stopping_epoch(val_loss: Sequence[float], patience: int,
 # ----------------------------------------------------------------------------------------
 
 
-def build_mlp(hidden: Sequence[int] = (64, 64), *, l2: float = 0.0, dropout: float = 0.0,
-              batch_norm: bool = False, input_len: int = 40, num_classes: int = 10,
-              name: str | None = None):
-    """A multilayer perceptron that outputs logits; ``hidden=()`` is logistic regression.
-
-    Parameters
-    ----------
-    hidden : sequence of int
-        Width of each hidden ReLU layer.
-    l2 : float
-        L2 weight decay on every kernel: ``l2 * sum(w ** 2)`` is added to the loss.
-    dropout : float
-        Fraction of each hidden layer's units dropped in training, in [0, 1).
-    batch_norm : bool
-        Batch normalization between each hidden Dense layer and its ReLU.
-
-    Example
-    -------
-    >>> build_mlp((16,)).count_params()  # 40*16 + 16 + 16*10 + 10
-    826
-    """
-    if isinstance(hidden, str) or not isinstance(hidden, (Sequence, np.ndarray)):
-        raise TypeError(f"hidden must be a sequence of layer widths, e.g. (64, 64), got {hidden!r}")
-    for i, width in enumerate(hidden):
-        check_int(width, f"hidden[{i}]", low=1, hint="hidden lists positive layer widths")
-    check_real(l2, "l2", low=0)
-    check_fraction(dropout, "dropout", interval="[0, 1)")
-    check_int(input_len, "input_len", low=1)
-    check_int(num_classes, "num_classes", low=1)
-    from labkit._tf import load
-
-    _, keras = load()
-    reg = keras.regularizers.L2(l2) if l2 else None
-    layers = [keras.layers.Input((input_len,))]
-    for width in hidden:
-        layers.append(keras.layers.Dense(width, kernel_regularizer=reg, use_bias=not batch_norm))
-        if batch_norm:
-            layers.append(keras.layers.BatchNormalization())
-        layers.append(keras.layers.ReLU())
-        if dropout:
-            layers.append(keras.layers.Dropout(dropout))
-    layers.append(keras.layers.Dense(num_classes, kernel_regularizer=reg))
-    return keras.Sequential(layers, name=name)
 
 
-def build_cnn(channels: int = 25, *, input_len: int = 40, num_classes: int = 10,
-              name: str | None = None):
-    """The small 1-D CNN of the MNIST-1D paper: three strided convolutions, then logits.
-
-    Conv1D(channels, 5, stride 2) → Conv1D(channels, 3, stride 2) → Conv1D(channels, 3,
-    stride 2), ReLU after each, flatten, Dense(num_classes).
-
-    Example
-    -------
-    >>> build_cnn().count_params()
-    5210
-    """
-    for label, value in (("channels", channels), ("input_len", input_len),
-                         ("num_classes", num_classes)):
-        check_int(value, label, low=1)
-    from labkit._tf import load
-
-    _, keras = load()
-    conv = keras.layers.Conv1D
-    return keras.Sequential([
-        keras.layers.Input((input_len,)),
-        keras.layers.Reshape((input_len, 1)),
-        conv(channels, 5, strides=2, padding="same", activation="relu"),
-        conv(channels, 3, strides=2, padding="same", activation="relu"),
-        conv(channels, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(num_classes),
-    ], name=name)
 
 
-def random_shift(x, max_shift: int):
-    """Shift each signal of a batch ``(n, length)`` by its own random ``-max_shift …
-    max_shift`` samples, filling with zeros (the data augmentation of notebook 01)."""
-    from labkit._tf import load
-
-    tf, _ = load()
-    length = tf.shape(x)[1]
-    shifts = tf.random.uniform([tf.shape(x)[0], 1], -max_shift, max_shift + 1, dtype=tf.int32)
-    source = tf.range(length)[None, :] - shifts
-    inside = (source >= 0) & (source < length)
-    moved = tf.gather(x, tf.clip_by_value(source, 0, length - 1), batch_dims=1)
-    return tf.where(inside, moved, tf.zeros_like(moved))
 
 
-@dataclass
-class Run:
-    """One training run: its name, size, per-epoch history and final metrics.
-
-    ``history`` has ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy``, one value
-    per epoch run. ``final`` has ``{train,val,test}_{loss,accuracy}`` of the weights kept
-    at the end (the restored ones when early stopping restores the best epoch).
-    """
-
-    name: str
-    params: int
-    history: dict[str, list[float]]
-    final: dict[str, float]
-    seconds: float
-    settings: dict[str, Any] = field(default_factory=dict)
-    model: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def epochs(self) -> int:
-        """Epochs actually run (fewer than asked when early stopping ended the run)."""
-        return len(self.history["loss"])
-
-    @property
-    def train_accuracy(self) -> float:
-        return self.final["train_accuracy"]
-
-    @property
-    def val_accuracy(self) -> float:
-        return self.final["val_accuracy"]
-
-    @property
-    def test_accuracy(self) -> float:
-        return self.final["test_accuracy"]
-
-    @property
-    def gap(self) -> float:
-        """Train accuracy minus validation accuracy of the final weights (a fraction)."""
-        return self.final["train_accuracy"] - self.final["val_accuracy"]
-
-    @property
-    def loss_gap(self) -> float:
-        """Validation loss minus train loss of the final weights (nats)."""
-        return self.final["val_loss"] - self.final["train_loss"]
-
-    def __repr__(self) -> str:
-        return (f"<Run {self.name}: {self.params:,} params, {self.epochs} epochs, train "
-                f"{self.train_accuracy:.1%}, val {self.val_accuracy:.1%}, gap {self.gap:+.1%}, "
-                f"{self.seconds:.1f} s>")
 
 
-def _optimizer(keras, name: str, learning_rate: float):
-    return {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[name](learning_rate)
 
 
-def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", epochs: int = 40,
-          batch_size: int = 128, optimizer: str = "adam", learning_rate: float = 3e-3,
-          max_shift: int = 0, callbacks: Iterable[Any] = (), seed: int = 0) -> Run:
-    """Build a fresh model and train it on ``data``; return the :class:`Run`.
-
-    Seeds everything with ``seed`` first, so a run repeats exactly on one machine. Each
-    epoch runs as one TensorFlow graph (much faster than ``model.fit`` for tiny models).
-    After each epoch the loss and accuracy are measured on the *whole* training and
-    validation sets in inference mode (no dropout, no augmentation, no L2 term), so train
-    and validation numbers are directly comparable. Keras callbacks such as
-    ``EarlyStopping`` receive these logs and may stop the run.
-
-    Parameters
-    ----------
-    build_model : callable
-        Returns a new, uncompiled Keras model that outputs logits.
-    data : Dataset
-        Trains on ``x_train``, validates on ``x_val`` each epoch, tests on ``x_test`` at the end.
-    epochs, batch_size : int
-        Passes over the training data, and samples per gradient step.
-    optimizer : {"adam", "sgd"}
-        Adam, or plain SGD (no momentum).
-    learning_rate : float
-        Step size of the optimizer.
-    max_shift : int
-        Data augmentation: shift each training signal by up to this many samples.
-    callbacks : iterable of keras.callbacks.Callback
-        Called with ``on_train_begin``, ``on_epoch_end(epoch, logs)``, ``on_train_end``.
-    seed : int
-        Seeds weights, shuffling, dropout and augmentation.
-
-    Example
-    -------
-    >>> from labkit.data import load_mnist1d
-    >>> run = train(lambda: build_mlp(()), load_mnist1d(), epochs=2)
-    >>> run.epochs, sorted(run.history)
-    (2, ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
-    """
-    if not callable(build_model):
-        raise TypeError(f"build_model must be a function that returns a new model, e.g. "
-                        f"lambda: build_mlp((64,)), got {type(build_model).__name__}")
-    _check_dataset(data)
-    epochs = check_int(epochs, "epochs", low=1)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    max_shift = check_int(max_shift, "max_shift", low=0)
-    check_real(learning_rate, "learning_rate", low=0, include="high", hint="e.g. 3e-3 for Adam")
-    check_choice(optimizer, "optimizer", ("adam", "sgd"))
-    seed = check_int(seed, "seed", low=0)
-    from labkit._tf import load
-
-    tf, keras = load()
-    keras.utils.set_random_seed(seed)
-    model = build_model()
-    opt = _optimizer(keras, optimizer, learning_rate)
-    opt.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    x, y = tf.constant(data.x_train), tf.constant(data.y_train)
-    x_val, y_val = tf.constant(data.x_val), tf.constant(data.y_val)
-    n = int(x.shape[0])
-    steps = -(-n // batch_size)
-
-    def measure(inputs, labels):
-        logits = model(inputs, training=False)
-        hits = tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.float32)
-        return loss_fn(labels, logits), tf.reduce_mean(hits)
-
-    @tf.function
-    def one_epoch():
-        order = tf.random.shuffle(tf.range(n))
-        for step in tf.range(steps):
-            batch = order[step * batch_size:(step + 1) * batch_size]
-            xb, yb = tf.gather(x, batch), tf.gather(y, batch)
-            if max_shift:
-                xb = random_shift(xb, max_shift)
-            with tf.GradientTape() as tape:
-                loss = loss_fn(yb, model(xb, training=True))
-                if model.losses:
-                    loss += tf.add_n(model.losses)
-            grads = tape.gradient(loss, model.trainable_variables)
-            opt.apply_gradients(zip(grads, model.trainable_variables))
-        return measure(x, y) + measure(x_val, y_val)
-
-    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [],
-                                       "val_accuracy": []}
-    hooks = keras.callbacks.CallbackList(list(callbacks), model=model)
-    model.stop_training = False
-    start = time.perf_counter()
-    hooks.on_train_begin()
-    for epoch in range(epochs):
-        logs = {key: float(value) for key, value in zip(history, one_epoch())}
-        for key, value in logs.items():
-            history[key].append(value)
-        hooks.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    hooks.on_train_end()
-    seconds = time.perf_counter() - start
-    final = {}
-    for split in ("train", "val", "test"):
-        loss, acc = measure(tf.constant(getattr(data, "x_" + split)),
-                            tf.constant(getattr(data, "y_" + split)))
-        final[split + "_loss"], final[split + "_accuracy"] = float(loss), float(acc)
-    settings = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
-                "learning_rate": learning_rate, "max_shift": max_shift,
-                "train_samples": n, "seed": seed}
-    return Run(name, int(model.count_params()), history, final, seconds, settings, model)
 
 
-def subset(data: Dataset, fraction: float, *, seed: int = 0) -> Dataset:
-    """``data`` with a random ``fraction`` of its training set (stratified by class);
-    validation and test sets unchanged.
-
-    Example
-    -------
-    >>> from labkit.data import load_mnist1d
-    >>> subset(load_mnist1d(), 0.1).x_train.shape
-    (350, 40)
-    """
-    _check_dataset(data)
-    fraction = check_fraction(fraction, "fraction", interval="(0, 1]",
-                              hint="a model needs some training data")
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
-    keep = []
-    for label in np.unique(data.y_train):
-        idx = np.flatnonzero(data.y_train == label)
-        keep.append(rng.choice(idx, size=max(1, round(fraction * len(idx))), replace=False))
-    keep = rng.permutation(np.concatenate(keep))
-    return replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep])
 
 
 # ----------------------------------------------------------------------------------------
 # Figures and the run explorer
 # ----------------------------------------------------------------------------------------
 
-_METRICS = {"loss": ("loss", "val_loss", "cross-entropy loss (nats)", 1.0),
-            "accuracy": ("accuracy", "val_accuracy", "accuracy (%)", 100.0)}
 
 
-def plot_run(ax, run: Run, metric: str = "loss", *, label_prefix: str = "",
-             styles: tuple[str, str] = ("-", "-")) -> None:
-    """Draw one run's train and validation curves of ``metric`` on ``ax``.
-
-    A dotted vertical line marks the epoch of the lowest validation loss.
-    """
-    check_choice(metric, "metric", tuple(_METRICS))
-    train_key, val_key, ylabel, scale = _METRICS[metric]
-    epochs = np.arange(1, run.epochs + 1)
-    line, = ax.plot(epochs, np.asarray(run.history[train_key]) * scale, styles[0],
-                    label=f"{label_prefix}train")
-    ax.plot(epochs, np.asarray(run.history[val_key]) * scale, styles[1],
-            label=f"{label_prefix}validation", color=None if label_prefix else "C1")
-    best = int(np.argmin(run.history["val_loss"])) + 1
-    ax.axvline(best, color=line.get_color() if label_prefix else "0.5", ls=":", lw=1)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
 
 
-def plot_learning_curves(runs: Sequence[Run], *, metric: str = "loss", ncols: int = 4,
-                         title: str | None = None):
-    """Small multiples: one panel per run with its train and validation curves.
-
-    Returns the matplotlib Figure (call ``plt.show()`` in a notebook).
-    """
-    import matplotlib.pyplot as plt
-
-    runs = list(runs)
-    if not runs:
-        raise ValueError("runs is empty; pass at least one Run from fitting.train")
-    ncols = min(ncols, len(runs))
-    nrows = -(-len(runs) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.9 * nrows), sharey=True,
-                             squeeze=False)
-    for ax, run in zip(axes.flat, runs):
-        plot_run(ax, run, metric)
-        verdict = diagnose_fit(run.history["loss"], run.history["val_loss"]) if run.epochs > 1 else ""
-        ax.set_title(f"{run.name}\n{run.params:,} params · {verdict}", fontsize=9)
-    for ax in axes[:, 1:].flat:
-        ax.set_ylabel("")
-    for ax in axes.flat[len(runs):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A Markdown table (for ``display(Markdown(...))``); floats are shown as given.
 
-    Example
-    -------
-    >>> print(markdown_table(["model", "params"], [["CNN", "5,210"]]))
-    | model | params |
-    |---|---|
-    | CNN | 5,210 |
-    """
-    if isinstance(header, str) or not isinstance(header, Sequence) or not header:
-        raise TypeError(f"header must be a non-empty list of column names, got {header!r}")
-    if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
-        raise TypeError(f"rows must be an iterable of rows (lists of cells), got "
-                        f"{type(rows).__name__}")
-    lines = ["| " + " | ".join(str(h) for h in header) + " |",
-             "|" + "---|" * len(header)]
-    for i, row in enumerate(rows):
-        if isinstance(row, str) or not isinstance(row, Iterable):
-            raise TypeError(f"rows[{i}] must be a list of cells, got {row!r}")
-        row = list(row)
-        if len(row) != len(header):
-            raise ValueError(f"rows[{i}] = {row!r} has {len(row)} cells; the header has "
-                             f"{len(header)}")
-        lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
-    return "\n".join(lines)
+
+def run_verdict(run: Run) -> str:
+    """:func:`diagnose_fit` of a run's loss curves ("" for a one-epoch run)."""
+    return diagnose_fit(run.history["loss"], run.history["val_loss"]) if run.epochs > 1 else ""
 
 
 def show_run_explorer(runs: Mapping[str, Run], *, interactive: bool | None = None) -> None:
-    """Display a widget to pick a run (and another to compare) and see its curves.
+    """Pick a run (and another to compare) and see its loss and accuracy per epoch.
 
-    Without ipywidgets or outside a Jupyter kernel (or with ``interactive=False``) it
-    draws every run's loss curves as a static figure instead, so it also runs headless.
+    Headless (see :func:`labkit.widgets.explore`) it draws the first run next to the last.
     """
     import matplotlib.pyplot as plt
-    from IPython.display import display
+
+    from labkit.plots import plot_run
+    from labkit.widgets import explore
 
     if not runs:
         raise ValueError("runs is empty; pass a dict of name -> Run")
-    if interactive is None:
-        from labkit.widgets import widgets_available
-
-        interactive = widgets_available()
-    if not interactive:
-        plot_learning_curves(list(runs.values()), title="All runs of this notebook")
-        plt.show()
-        return
-    import ipywidgets as widgets
-
     names = list(runs)
-    first = widgets.Dropdown(options=names, value=names[0], description="run")
-    second = widgets.Dropdown(options=["(none)", *names], value="(none)",
-                              description="compare with")
-    out = widgets.Output()
 
-    def draw(_: Any = None) -> None:
-        chosen = [runs[first.value]] + ([] if second.value == "(none)" else [runs[second.value]])
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-            for index, run in enumerate(chosen):
-                prefix = f"{run.name}: " if len(chosen) > 1 else ""
-                style = ("-", "--") if index == 0 else ("-.", ":")
-                for ax, metric in zip(axes, ("loss", "accuracy")):
-                    plot_run(ax, run, metric, label_prefix=prefix, styles=style)
+    def draw(run: str = names[0], compare: str = "(none)") -> None:
+        chosen = [runs[run]] + ([] if compare in ("(none)", run) else [runs[compare]])
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        for index, item in enumerate(chosen):
+            prefix = f"{item.name}: " if len(chosen) > 1 else ""
+            style = ("-", "--") if index == 0 else ("-.", ":")
             for ax, metric in zip(axes, ("loss", "accuracy")):
-                ax.set_title(f"{metric} per epoch")
-                ax.legend(fontsize=8)
-            fig.tight_layout()
-            plt.show()
-            for run in chosen:
-                verdict = diagnose_fit(run.history["loss"], run.history["val_loss"])
-                print(f"{run.name}: {run.params:,} params, {run.epochs} epochs, final train "
-                      f"{run.train_accuracy:.1%} / val {run.val_accuracy:.1%} / test "
-                      f"{run.test_accuracy:.1%}; diagnosis: {verdict}")
+                plot_run(ax, item, metric, label_prefix=prefix, styles=style)
+        for ax, metric in zip(axes, ("loss", "accuracy")):
+            ax.set_title(f"{metric} per epoch")
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        plt.show()
 
-    first.observe(draw, names="value")
-    second.observe(draw, names="value")
-    draw()
-    display(widgets.VBox([widgets.HBox([first, second]), out]))
+    explore(draw, {"run": lambda w: w.Dropdown(options=names, value=names[0], description="run"),
+                   "compare": lambda w: w.Dropdown(options=["(none)", *names], value="(none)",
+                                                   description="compare with")},
+            static=[{"run": names[0], "compare": names[-1]}], interactive=interactive)

@@ -9,7 +9,7 @@ standard library (no TensorFlow). Rebuild or check the files: ``python -m labkit
 
 Example
 -------
->>> data = load_gestures(window_s=2.0, stride_s=1.0)
+>>> data = load_windows(window_s=2.0, stride_s=1.0)
 >>> data["x_train"].shape[1:], data["classes"]
 ((125, 3), ('idle', 'wave', 'circle', 'updown'))
 """
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from labkit.data import cache_dir, check_split
-from labkit.validate import check_int, check_real
+from labkit._io import cache_dir
+from labkit.validate import check_int, check_real, check_split, split_counts
 
 CLASSES = ("idle", "wave", "circle", "updown")
 SAMPLE_RATE_HZ = 62.5
@@ -456,8 +456,7 @@ def _split_by_recording(recordings: list[Recording], split: tuple[float, float, 
     rng, parts = np.random.default_rng(seed), ([], [], [])
     for label in CLASSES:
         recs = sorted((r for r in recordings if r.label == label), key=lambda r: r.name)
-        n_val, n_test = round(len(recs) * split[1]), round(len(recs) * split[2])
-        n_train = len(recs) - n_val - n_test
+        n_train, n_val, n_test = split_counts(len(recs), split)
         if min(n_train, n_val, n_test) < 1:
             raise ValueError(f"split {split} leaves no {label!r} recording in train, val or "
                              f"test ({len(recs)} recordings); use larger fractions")
@@ -474,7 +473,7 @@ def _windows(recs: list[Recording], length: int, stride: int):
     return x, y, np.array([r.name for r in recs for _ in starts])
 
 
-def load_gestures(*, window_s: float = 2.0, stride_s: float = 1.0,
+def load_windows(*, window_s: float = 2.0, stride_s: float = 1.0,
                   split: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0,
                   folder: str | os.PathLike | None = None) -> dict:
     """Windows of the recordings, split by recording and stratified by class.
@@ -511,7 +510,7 @@ def load_gestures(*, window_s: float = 2.0, stride_s: float = 1.0,
 
     Example
     -------
-    >>> data = load_gestures(seed=1)
+    >>> data = load_windows(seed=1)
     >>> data["x_train"].shape, data["y_train"].dtype, np.bincount(data["y_test"])
     ((1008, 125, 3), dtype('int64'), array([54, 54, 54, 54]))
     """

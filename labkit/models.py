@@ -6,8 +6,11 @@ The pure functions here need no TensorFlow; builders import it on first call.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
-from labkit.validate import check_int, check_keras_model, check_real
+import numpy as np
+
+from labkit.validate import check_fraction, check_int, check_keras_model, check_real
 
 
 def model_size_bytes(num_params: int, bits_per_weight: int) -> int:
@@ -151,3 +154,78 @@ def _layer_macs(layer, keras) -> int:
         rows = int(np.prod(layer.input_shape[1:-1])) if len(layer.input_shape) > 2 else 1
         return rows * int(layer.input_shape[-1]) * layer.units
     return 0
+
+
+def build_mlp(hidden: Sequence[int] = (64, 64), *, l2: float = 0.0, dropout: float = 0.0,
+              batch_norm: bool = False, input_len: int = 40, num_classes: int = 10,
+              name: str | None = None):
+    """A multilayer perceptron that outputs logits; ``hidden=()`` is logistic regression.
+
+    Parameters
+    ----------
+    hidden : sequence of int
+        Width of each hidden ReLU layer.
+    l2 : float
+        L2 weight decay on every kernel: ``l2 * sum(w ** 2)`` is added to the loss.
+    dropout : float
+        Fraction of each hidden layer's units dropped in training, in [0, 1).
+    batch_norm : bool
+        Batch normalization between each hidden Dense layer and its ReLU.
+
+    Example
+    -------
+    >>> build_mlp((16,)).count_params()  # 40*16 + 16 + 16*10 + 10
+    826
+    """
+    if isinstance(hidden, str) or not isinstance(hidden, (Sequence, np.ndarray)):
+        raise TypeError(f"hidden must be a sequence of layer widths, e.g. (64, 64), got {hidden!r}")
+    for i, width in enumerate(hidden):
+        check_int(width, f"hidden[{i}]", low=1, hint="hidden lists positive layer widths")
+    check_real(l2, "l2", low=0)
+    check_fraction(dropout, "dropout", interval="[0, 1)")
+    check_int(input_len, "input_len", low=1)
+    check_int(num_classes, "num_classes", low=1)
+    from labkit._tf import load
+
+    _, keras = load()
+    reg = keras.regularizers.L2(l2) if l2 else None
+    layers = [keras.layers.Input((input_len,))]
+    for width in hidden:
+        layers.append(keras.layers.Dense(width, kernel_regularizer=reg, use_bias=not batch_norm))
+        if batch_norm:
+            layers.append(keras.layers.BatchNormalization())
+        layers.append(keras.layers.ReLU())
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(num_classes, kernel_regularizer=reg))
+    return keras.Sequential(layers, name=name)
+
+
+def build_cnn(channels: int = 25, *, input_len: int = 40, num_classes: int = 10,
+              name: str | None = None):
+    """The small 1-D CNN of the MNIST-1D paper: three strided convolutions, then logits.
+
+    Conv1D(channels, 5, stride 2) → Conv1D(channels, 3, stride 2) → Conv1D(channels, 3,
+    stride 2), ReLU after each, flatten, Dense(num_classes).
+
+    Example
+    -------
+    >>> build_cnn().count_params()
+    5210
+    """
+    for label, value in (("channels", channels), ("input_len", input_len),
+                         ("num_classes", num_classes)):
+        check_int(value, label, low=1)
+    from labkit._tf import load
+
+    _, keras = load()
+    conv = keras.layers.Conv1D
+    return keras.Sequential([
+        keras.layers.Input((input_len,)),
+        keras.layers.Reshape((input_len, 1)),
+        conv(channels, 5, strides=2, padding="same", activation="relu"),
+        conv(channels, 3, strides=2, padding="same", activation="relu"),
+        conv(channels, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(num_classes),
+    ], name=name)

@@ -18,7 +18,7 @@ TensorFlow glue (imported on first call) for the course's tf_keras models:
   (``prune_low_magnitude`` + ``UpdatePruningStep`` + ``strip_pruning``, masks updated every
   ``frequency`` steps) and :func:`prune_m_by_n_and_fine_tune` (``sparsity_m_by_n=(2, 4)``);
 - filters: :func:`filters_to_keep` and :func:`remove_filters`, which builds a smaller model;
-- measuring: :func:`keras_accuracy`, :func:`tflite_weight_sparsity` (zeros in a ``.tflite``),
+- measuring: :func:`tflite_weight_sparsity` (zeros in a ``.tflite``),
   :func:`convert_sparse_encoding` (the converter's experimental sparse weight format, from
   :mod:`labkit.convert`, re-exported here);
 - exploring: :func:`sparsity_explorer` (ipywidgets) and :func:`plot_masked_kernels` (static).
@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from labkit.convert import convert_sparse_encoding
+from labkit.training import accuracy, clone
 from labkit.validate import (
     check_array,
     check_fraction,
@@ -373,27 +374,8 @@ def total_sparsity(model: Any) -> float:
     return float(sum(np.count_nonzero(k == 0) for k in kernels) / sum(k.size for k in kernels))
 
 
-def keras_accuracy(model: Any, x: Any, y: Any, *, batch_size: int = 512) -> float:
-    """Accuracy (a fraction) of a tf_keras classifier: argmax of its output vs labels ``y``."""
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y)
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)} and "
-                         f"{len(y)}")
-    hits = 0
-    for start in range(0, len(x), batch_size):
-        out = np.asarray(model.predict_on_batch(x[start:start + batch_size]))
-        hits += int(np.count_nonzero(np.argmax(out, axis=-1) == y[start:start + batch_size]))
-    return hits / len(x)
 
 
-def _copy(model: Any) -> Any:
-    keras = _keras()
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    clone.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return clone
 
 
 def _pruned_kernels(model: Any, sparsity: float | Mapping[str, float], scope: str,
@@ -446,7 +428,7 @@ def prune_model(model: Any, sparsity: float | Mapping[str, float], *, scope: str
                              "pass one float for a global threshold")
         layers = list(sparsity) if layers is None else layers
     names = _layer_names(model, layers)
-    pruned = _copy(model)
+    pruned = clone(model)
     _set_kernels(pruned, _pruned_kernels(model, sparsity, scope, names))
     return pruned
 
@@ -469,11 +451,11 @@ def accuracy_vs_sparsity(model: Any, x: Any, y: Any, sparsities: Sequence[float]
     """
     names = _layer_names(model, layers)
     sparsities = _check_sparsities(sparsities)
-    work = _copy(model)
+    work = clone(model)
     accuracies = []
     for s in _progress(sparsities, f"one-shot pruning ({scope})", progress, len(sparsities)):
         _set_kernels(work, _pruned_kernels(model, s, scope, names))
-        accuracies.append(keras_accuracy(work, x, y))
+        accuracies.append(accuracy(work, x, y))
     return np.asarray(accuracies)
 
 
@@ -486,12 +468,12 @@ def sensitivity_scan(model: Any, x: Any, y: Any, sparsities: Sequence[float], *,
     """
     names = _layer_names(model, layers)
     sparsities = _check_sparsities(sparsities)
-    work = _copy(model)
+    work = clone(model)
     scan = {name: np.zeros(len(sparsities)) for name in names}
     steps = [(name, i, s) for name in names for i, s in enumerate(sparsities)]
     for name, i, s in _progress(steps, "sensitivity scan", progress, len(steps)):
         _set_kernels(work, _pruned_kernels(model, {name: s}, "layer", [name]))
-        scan[name][i] = keras_accuracy(work, x, y)
+        scan[name][i] = accuracy(work, x, y)
         _set_kernels(work, {name: model.get_layer(name).kernel.numpy()})
     return scan
 
@@ -596,7 +578,7 @@ def _fine_tune_wrapped(model: Any, x: Any, y: Any, wrap: Mapping[str, Any], *,
     epochs = check_int(epochs, "epochs", low=1)
     tfmot = load_tfmot()
     sparsity = tfmot.sparsity.keras
-    base = _copy(model)
+    base = clone(model)
     with quiet_native_stderr(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wrapped = keras.models.clone_model(
@@ -821,6 +803,10 @@ def tflite_weight_sparsity(model_bytes: bytes) -> dict[str, float]:
             for info in describe(model_bytes).constants if info.role.endswith(" weights")}
 
 
+
+
+
+
 def plot_masked_kernels(kernel: Any, sparsities: Sequence[float], accuracies: Sequence[float],
                         *, show: Sequence[float], layer: str = "kernel") -> Any:
     """Static panels: the kernel magnitude-pruned at each sparsity in ``show`` (pruned weights
@@ -851,19 +837,14 @@ def _draw_masked(ax: Any, kernel: Any, sparsity: float, accuracy: float | None) 
 
 
 def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequence[float], *,
-                      layer: str = "kernel") -> Any:
+                      layer: str = "kernel", interactive: bool | None = None) -> None:
     """A slider over the precomputed ``sparsities``: the masked kernel and the accuracy curve.
 
-    Returns an ipywidgets widget to display, or ``None`` where widgets cannot show (no
-    ipywidgets, no Jupyter kernel, or a graded run): then use :func:`plot_masked_kernels`,
-    the static version.
+    Headless (see :func:`labkit.widgets.explore`) it draws 50 % and the largest sparsity.
     """
-    from labkit.widgets import widgets_available
-
-    if not widgets_available():
-        return None
-    import ipywidgets as widgets
     import matplotlib.pyplot as plt
+
+    from labkit.widgets import explore
 
     grid = _check_sparsities(sparsities)
     acc = np.asarray(accuracies, dtype=float)
@@ -879,16 +860,16 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
                   xlabel="sparsity (% of weights removed)", ylabel="test accuracy (%)")
         fig.tight_layout()
         plt.show()
-        plt.close(fig)
 
-    slider = widgets.SelectionSlider(options=[(f"{s:.0%}", s) for s in grid],
-                                     value=grid[len(grid) // 2], description="sparsity")
-    return widgets.interactive(draw, sparsity=slider)
+    middle = grid[len(grid) // 2]
+    explore(draw, {"sparsity": lambda w: w.SelectionSlider(
+        options=[(f"{s:.0%}", s) for s in grid], value=middle, description="sparsity")},
+        static=[{"sparsity": middle}, {"sparsity": grid[-1]}], interactive=interactive)
 
 
 __all__ = [
     "accuracy_vs_sparsity", "check_sparsity", "convert_sparse_encoding", "filters_to_keep",
-    "global_threshold", "is_m_by_n_sparse", "kernel_image", "kernel_sparsity", "keras_accuracy",
+    "global_threshold", "is_m_by_n_sparse", "kernel_image", "kernel_sparsity",
     "magnitude_prune", "plot_masked_kernels", "polynomial_schedule", "prunable_layers",
     "prune_and_fine_tune", "prune_filters", "prune_m_by_n_and_fine_tune", "prune_model",
     "rank_filters_l1", "remove_filters", "schedule_trace", "sensitivity_scan", "sparsity_explorer",

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labkit.data import cache_dir
+from labkit._io import cache_dir
 
 ZOO_VERSION = 1  # bump when the training code below changes what a recipe produces
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labkit import fitting
+from labkit import fitting, models, plots, training
 from labkit.data import load_mnist1d
 
 
@@ -142,55 +142,55 @@ def test_diagnose_fit_rejects_mismatched_curves():
 
 
 def test_model_builders_parameter_counts(keras):
-    assert fitting.build_mlp(()).count_params() == 40 * 10 + 10
-    assert fitting.build_mlp((16, 16)).count_params() == 40 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10
-    assert fitting.build_cnn().count_params() == 5210
-    bn = fitting.build_mlp((8,), batch_norm=True, dropout=0.5)
+    assert models.build_mlp(()).count_params() == 40 * 10 + 10
+    assert models.build_mlp((16, 16)).count_params() == 40 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10
+    assert models.build_cnn().count_params() == 5210
+    bn = models.build_mlp((8,), batch_norm=True, dropout=0.5)
     kinds = [type(layer).__name__ for layer in bn.layers]
     assert kinds == ["Dense", "BatchNormalization", "ReLU", "Dropout", "Dense"]
     with pytest.raises(ValueError, match="widths"):
-        fitting.build_mlp((0,))
+        models.build_mlp((0,))
     with pytest.raises(ValueError, match="dropout"):
-        fitting.build_mlp((8,), dropout=1.0)
+        models.build_mlp((8,), dropout=1.0)
 
 
 def test_random_shift_moves_signals_and_fills_zeros(keras):
     import tensorflow as tf
 
     x = np.tile(np.arange(1, 11, dtype=np.float32), (50, 1))
-    shifted = fitting.random_shift(tf.constant(x), 3).numpy()
+    shifted = training.random_shift(tf.constant(x), 3).numpy()
     for row in shifted:
         inside = row[row != 0]
         # a contiguous run of the original values, zero-filled at one end
         assert len(inside) >= 7 and np.all(np.diff(inside) == 1)
-    np.testing.assert_array_equal(fitting.random_shift(tf.constant(x), 0).numpy(), x)
+    np.testing.assert_array_equal(training.random_shift(tf.constant(x), 0).numpy(), x)
 
 
 def test_subset_is_stratified(ds):
-    part = fitting.subset(ds, 0.1)
+    part = training.subset(ds, 0.1)
     assert len(part.x_train) == 350 and len(part.x_val) == len(ds.x_val)
     assert np.all(np.bincount(part.y_train) == 35)
     with pytest.raises(ValueError):
-        fitting.subset(ds, 0.0)
+        training.subset(ds, 0.0)
 
 
 def test_train_returns_a_repeatable_history(ds):
-    small = fitting.subset(ds, 0.1)
-    first = fitting.train(lambda: fitting.build_mlp(()), small, name="lr", epochs=3)
-    again = fitting.train(lambda: fitting.build_mlp(()), small, name="lr", epochs=3)
+    small = training.subset(ds, 0.1)
+    first = training.train(lambda: models.build_mlp(()), small, name="lr", epochs=3)
+    again = training.train(lambda: models.build_mlp(()), small, name="lr", epochs=3)
     assert sorted(first.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     assert first.epochs == 3 and first.params == 410 and first.settings["train_samples"] == 350
     assert first.history == again.history
     assert first.final["val_loss"] == pytest.approx(first.history["val_loss"][-1], abs=1e-6)
     assert "lr: 410 params" in repr(first)
     with pytest.raises(ValueError, match="optimizer"):
-        fitting.train(lambda: fitting.build_mlp(()), small, optimizer="rmsprop", epochs=1)
+        training.train(lambda: models.build_mlp(()), small, optimizer="rmsprop", epochs=1)
 
 
 def test_train_drives_keras_early_stopping_and_restores_the_best_epoch(ds, keras):
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2,
                                          restore_best_weights=True)
-    run = fitting.train(lambda: fitting.build_mlp((128, 128)), fitting.subset(ds, 0.1),
+    run = training.train(lambda: models.build_mlp((128, 128)), training.subset(ds, 0.1),
                         epochs=40, callbacks=[stop])
     assert run.epochs < 40, "a large MLP on 350 samples should stop early"
     restored = fitting.early_stopping_epoch(run.history["val_loss"], 2)
@@ -202,9 +202,9 @@ def test_train_drives_keras_early_stopping_and_restores_the_best_epoch(ds, keras
 
 
 def test_markdown_table():
-    assert fitting.markdown_table(["a", "b"], [[1, 2]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert plots.markdown_table(["a", "b"], [[1, 2]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
     with pytest.raises(ValueError, match="header"):
-        fitting.markdown_table(["a", "b"], [[1]])
+        plots.markdown_table(["a", "b"], [[1]])
 
 
 def test_plots_and_static_explorer_run_headless(ds):
@@ -213,11 +213,11 @@ def test_plots_and_static_explorer_run_headless(ds):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    run = fitting.train(lambda: fitting.build_mlp(()), fitting.subset(ds, 0.1), epochs=2,
+    run = training.train(lambda: models.build_mlp(()), training.subset(ds, 0.1), epochs=2,
                         name="tiny")
-    fig = fitting.plot_learning_curves([run, run], metric="accuracy")
+    fig = plots.plot_learning_curves([run, run], metric="accuracy")
     assert len(fig.axes) == 2
     fitting.show_run_explorer({"tiny": run}, interactive=False)
     plt.close("all")
     with pytest.raises(ValueError, match="metric"):
-        fitting.plot_run(fig.axes[0], run, "f1")
+        plots.plot_run(fig.axes[0], run, "f1")

@@ -30,7 +30,7 @@ def no_network(monkeypatch):
 
 @pytest.fixture(scope="module")
 def data():
-    return gestures.load_gestures()
+    return gestures.load_windows()
 
 
 def _json_files(folder):
@@ -145,17 +145,17 @@ def test_no_recording_lands_in_two_splits(data):
 
 
 def test_same_seed_same_split_other_seed_other_split(data):
-    again = gestures.load_gestures(seed=0)
+    again = gestures.load_windows(seed=0)
     for key in ("x_train", "y_train", "recording_ids_train", "recording_ids_test"):
         np.testing.assert_array_equal(again[key], data[key])
-    other = gestures.load_gestures(seed=1)
+    other = gestures.load_windows(seed=1)
     assert set(other["recording_ids_test"]) != set(data["recording_ids_test"])
 
 
 def test_window_and_stride_options():
-    short = gestures.load_gestures(window_s=1.0, stride_s=0.5, split=(0.5, 0.25, 0.25))
+    short = gestures.load_windows(window_s=1.0, stride_s=0.5, split=(0.5, 0.25, 0.25))
     assert short["x_train"].shape[1:] == (62, 3)
-    whole = gestures.load_gestures(window_s=10, stride_s=10)
+    whole = gestures.load_windows(window_s=10, stride_s=10)
     assert whole["x_train"].shape == (4 * 28, N_SAMPLES, 3)
 
 
@@ -174,12 +174,12 @@ def test_window_and_stride_options():
 ])
 def test_bad_loader_arguments_say_what_is_expected(kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        gestures.load_gestures(**kwargs)
+        gestures.load_windows(**kwargs)
 
 
 def test_empty_folder_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no .json recordings"):
-        gestures.load_gestures(folder=tmp_path)
+        gestures.load_windows(folder=tmp_path)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -7,6 +7,7 @@ import pytest
 
 from labkit import pruning as lp
 from labkit._tf import load_tfmot
+from labkit.training import accuracy
 
 RNG = np.random.default_rng(0)
 
@@ -195,7 +196,7 @@ def test_prune_model_layer_and_global(tiny):
 
 def test_sweeps_scan_and_plan(tiny):
     model, x, y = tiny
-    base = lp.keras_accuracy(model, x, y)
+    base = accuracy(model, x, y)
     assert base == pytest.approx(model.evaluate(x, y, verbose=0)[1], abs=1e-6)
     sparsities = [0.0, 0.5, 0.9]
     curve = lp.accuracy_vs_sparsity(model, x, y, sparsities, progress=False)
@@ -267,10 +268,16 @@ def test_zeros_survive_conversion_and_explorer(tiny, monkeypatch):
         assert len(stored) == 4
         assert all(s == pytest.approx(0.8, abs=0.02) for s in stored.values()), stored
     kernel = model.get_layer("conv2").kernel.numpy()
-    assert lp.sparsity_explorer(kernel, [0.0, 0.5], [0.9, 0.8]) is None  # no kernel here
-    monkeypatch.setattr("labkit.widgets.widgets_available", lambda: True)
-    explorer = lp.sparsity_explorer(kernel, [0.0, 0.5, 0.9], [0.9, 0.8, 0.5])
-    assert explorer is not None and len(explorer.children) >= 1
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    lp.sparsity_explorer(kernel, [0.0, 0.5, 0.9], [0.9, 0.8, 0.5])  # headless: static figures
+    assert len(shown) == 2 and "90%" in shown[1].axes[0].get_title()
+    displayed = []
+    monkeypatch.setattr("IPython.display.display", displayed.append)
+    lp.sparsity_explorer(kernel, [0.0, 0.5, 0.9], [0.9, 0.8, 0.5], interactive=True)
+    assert len(displayed) == 1 and len(displayed[0].children) >= 1
     fig = lp.plot_masked_kernels(kernel, [0.0, 0.5, 0.9], [0.9, 0.8, 0.5], show=[0.0, 0.9])
     assert len(fig.axes) == 3 and "90%" in fig.axes[1].get_title()  # two panels, one colorbar
 

@@ -17,3 +17,22 @@ def test_graded_runs_turn_widgets_off(monkeypatch):
     assert widgets.widgets_available() is True
     monkeypatch.setenv(widgets.NO_WIDGETS_ENV, "1")
     assert widgets.widgets_available() is False
+
+
+def test_explore_draws_each_static_setting_headless_and_shows_a_widget_in_a_kernel(monkeypatch):
+    drawn = []
+    controls = {"bits": lambda w: w.IntSlider(value=4, min=2, max=8)}
+    widgets.explore(lambda bits: drawn.append(bits), controls, static=[{"bits": 2}, {"bits": 8}])
+    assert drawn == [2, 8]
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    widgets.explore(lambda bits: drawn.append(bits), controls, static=[{"bits": 2}],
+                    interactive=True)
+    assert type(shown[0]).__name__ == "interactive" and shown[0].children[0].value == 4
+
+
+def test_explore_needs_a_static_setting():
+    import pytest
+
+    with pytest.raises(ValueError, match="static"):
+        widgets.explore(print, {}, static=[])

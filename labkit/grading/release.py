@@ -8,7 +8,7 @@ For each ``solutions/NN_topic.ipynb`` the student copy ``notebooks/NN_topic.ipyn
 - carries nbgrader-compatible cell metadata: answer cells ``solution: true``, check cells
   ``grade: true, locked: true`` with the exercise's points, so nbgrader takes it as it is;
 - has its Colab badge (the markdown cell tagged ``colab-badge``) and Colab install cell
-  (tagged ``colab-setup``) rendered from :data:`labkit.REPOSITORY`, pointing at its own path.
+  (tagged ``colab-setup``) rendered from :data:`labkit.about.REPOSITORY`, pointing at its own path.
 
 A released notebook records a hash of its cells; a later release refuses to overwrite a
 copy whose cells were edited since (a student's work), unless ``force=True``.
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-import labkit
+from labkit import about
 from labkit._io import write_text_atomic
 from labkit.grading.registry import get_exercise
 
@@ -50,9 +50,9 @@ class ReleaseError(Exception):
 
 
 def colab_url(folder: str, name: str) -> str:
-    """Colab's URL for ``folder/name`` in the course repository (:data:`labkit.REPOSITORY`)."""
-    return (f"https://colab.research.google.com/github/{labkit.REPOSITORY}/blob/"
-            f"{labkit.BRANCH}/{folder}/{name}")
+    """Colab's URL for ``folder/name`` in the course repository (:data:`labkit.about.REPOSITORY`)."""
+    return (f"https://colab.research.google.com/github/{about.REPOSITORY}/blob/"
+            f"{about.BRANCH}/{folder}/{name}")
 
 
 def badge_source(folder: str, name: str) -> str:
@@ -73,7 +73,7 @@ def setup_source() -> str:
         "    from importlib.metadata import version\n"
         "    keep_tf = f\"tensorflow=={version('tensorflow')}\"  # Colab's own: no restart needed\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", keep_tf,\n"
-        f"                    \"labkit @ git+https://github.com/{labkit.REPOSITORY}@{labkit.BRANCH}\"],\n"
+        f"                    \"labkit @ git+https://github.com/{about.REPOSITORY}@{about.BRANCH}\"],\n"
         "                   check=True)"
     )
 

@@ -42,10 +42,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import labkit
 from labkit.grading import wire
 from labkit.grading.inside import REFERENCE_BLOCKED
 
+LABKIT_DIR = Path(__file__).resolve().parents[1]  # the installed labkit package
 MEMORY_BYTES = 8 * 2**30  # address space: TensorFlow reserves a lot of it
 TMPFS_BYTES = 256 * 2**20
 FILE_BYTES = 128 * 2**20
@@ -86,7 +86,7 @@ def strip_references(functions: Sequence[Callable[..., Any]], dest: Path) -> Pat
     The copy has no ``exercises`` package and no byte-code caches, so neither the tests
     nor the original function bodies can be read from inside the sandbox.
     """
-    source = Path(labkit.__file__).resolve().parent
+    source = LABKIT_DIR
     target = dest / "labkit"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc",
                                                                    "exercises"))
@@ -146,7 +146,7 @@ def bwrap_command(labkit_copy: Path, judge_dir: Path, *, uid: int | None) -> lis
             cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--ro-bind-try", "/etc", "/etc"]
     binds = [(root, root) for root in _python_roots() if not str(root).startswith("/usr/")]
-    binds.append((labkit_copy, Path(labkit.__file__).resolve().parent))
+    binds.append((labkit_copy, LABKIT_DIR))
     system = (Path("/usr"), Path("/etc"))
     parents = sorted({p for _, dest in binds for p in dest.parents if p != Path("/")
                       and not any(p == s or s in p.parents for s in system)},
