@@ -84,6 +84,13 @@ def measure_variants(models: Mapping[str, bytes], x_test: Any, y_test: Any, *,
     return out
 
 
+def _change(v: Variant, base: Variant) -> str:
+    """``+0.4 points [-0.3, +1.1], p = 0.27: indistinguishable on 270 test samples``."""
+    c = stats.compare(v.correct, base.correct, names=(v.name, base.name))
+    return (f"{100 * c.difference:+.1f} points [{100 * c.low:+.1f}, {100 * c.high:+.1f}], "
+            f"p = {c.test.p_value:.2g}: {stats.verdict(c, above=0.0)}")
+
+
 def variants_table(variants: Mapping[str, Variant], *, baseline: str | None = None) -> str:
     """A Markdown table of ``variants``; with ``baseline``, each one's accuracy change
     against it and the exact McNemar verdict on the same test samples."""
@@ -100,7 +107,6 @@ def variants_table(variants: Mapping[str, Variant], *, baseline: str | None = No
                if v.latency is not None else "–")
         row = [v.name, f"{v.size_kb:.1f}", f"{v.gzip_bytes / 1000:.1f}", str(v.accuracy), lat]
         if base is not None:
-            row.append("–" if v is base else str(stats.compare(v.correct, base.correct,
-                                                              names=(v.name, baseline))))
+            row.append("–" if v is base else _change(v, base))
         rows.append(row)
     return markdown_table(header, rows)
