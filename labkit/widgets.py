@@ -5,6 +5,17 @@ Jupyter kernel, and otherwise (no ipywidgets, no kernel, ``LABKIT_NO_WIDGETS=1``
 same ``draw`` once per static setting: the static figures are the widget's own pictures,
 so a notebook runs the same everywhere and a headless run still shows what the widget does.
 
+It shows what ``draw`` displays in ``Image`` and ``HTML`` widgets, never in an ``Output``
+widget (so not with ``ipywidgets.interact``). The reason: a headless client (nbclient, so
+also ``jupyter nbconvert --execute`` and papermill) mimics every Output widget that
+captures output by sending a ``comm_msg`` to the kernel on the shell channel while it waits
+on that channel for the cell's ``execute_reply``; jupyter_client sends it on a raw shadow of
+the asyncio socket, which can swallow the wake-up of a reply arriving at that moment, and
+the client then sees the reply only when the cell's timeout expires (300 s by default,
+never without one): jupyter/nbclient#312, jupyter/nbconvert#2003,
+jupyter/jupyter_client#1059. Widgets whose state only flows from the kernel to the client
+(sliders, images, tqdm's bars) never make the client send, so they cannot stall a run.
+
 Example
 -------
 >>> widgets_available()  # a plain Python process has no Jupyter kernel
@@ -18,6 +29,9 @@ False
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -70,4 +84,46 @@ def explore(draw: Callable[..., None], controls: Mapping[str, Callable[[Any], An
     from IPython.display import display
 
     made = {name: make(ipywidgets) for name, make in controls.items()}
-    display(ipywidgets.interactive(draw, **made))
+    shown = ipywidgets.VBox()
+
+    def redraw(_: Any = None) -> None:
+        old = shown.children
+        shown.children = tuple(_render(draw, {n: c.value for n, c in made.items()}))
+        for child in old:
+            child.close()
+
+    for control in made.values():
+        control.observe(redraw, names="value")
+    redraw()
+    display(ipywidgets.VBox([*made.values(), shown]))
+
+
+def _render(draw: Callable[..., Any], values: dict[str, Any]) -> list[Any]:
+    """Run ``draw(**values)`` and turn what it displayed and printed into widgets."""
+    import ipywidgets
+    import matplotlib.pyplot as plt
+    from IPython.utils.capture import capture_output
+
+    before = set(plt.get_fignums())
+    with capture_output(stdout=True, stderr=False, display=True) as captured:
+        draw(**values)
+    shown: list[Any] = []
+    for output in captured.outputs:
+        data = output.data
+        if "image/png" in data:
+            png = data["image/png"]
+            shown.append(ipywidgets.Image(value=png if isinstance(png, bytes)
+                                          else base64.b64decode(png), format="png"))
+        elif "text/html" in data:
+            shown.append(ipywidgets.HTML(data["text/html"]))
+        elif "text/plain" in data:
+            shown.append(ipywidgets.HTML(f"<pre>{html.escape(data['text/plain'])}</pre>"))
+    for number in sorted(set(plt.get_fignums()) - before):  # drawn but not shown (Agg)
+        figure = plt.figure(number)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        shown.append(ipywidgets.Image(value=buffer.getvalue(), format="png"))
+        plt.close(figure)
+    if captured.stdout:
+        shown.append(ipywidgets.HTML(f"<pre>{html.escape(captured.stdout)}</pre>"))
+    return shown

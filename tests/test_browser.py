@@ -151,7 +151,7 @@ def _errors(saved: dict) -> list[str]:
 
 def _figures(driver) -> list[str]:
     return [img.get_attribute("src")[-200:] for img in driver.find_elements(
-        By.CSS_SELECTOR, ".widget-output img, .jupyter-widgets-output-area img")]
+        By.CSS_SELECTOR, ".widget-image, .widget-output img, .jupyter-widgets-output-area img")]
 
 
 def _change_a_control(driver) -> bool:

@@ -28,7 +28,9 @@ def test_explore_draws_each_static_setting_headless_and_shows_a_widget_in_a_kern
     monkeypatch.setattr("IPython.display.display", shown.append)
     widgets.explore(lambda bits: drawn.append(bits), controls, static=[{"bits": 2}],
                     interactive=True)
-    assert type(shown[0]).__name__ == "interactive" and shown[0].children[0].value == 4
+    box = shown[0]  # the controls, then what draw showed: no Output widget anywhere
+    assert box.children[0].value == 4 and drawn[-1] == 4
+    assert "Output" not in {type(w).__name__ for w in box.children}
 
 
 def test_explore_needs_a_static_setting():

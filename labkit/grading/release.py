@@ -60,21 +60,30 @@ def badge_source(folder: str, name: str) -> str:
             f"({colab_url(folder, name)})")
 
 
+INSTALL_SOURCE_ENV = "LABKIT_INSTALL_SOURCE"  # where the Colab setup cell installs labkit from
+
+
+def default_install_source() -> str:
+    """The course repository on GitHub, as pip installs it."""
+    return f"git+https://github.com/{about.REPOSITORY}@{about.BRANCH}"
+
+
 def setup_source() -> str:
     """The first code cell: installs labkit on Colab only; does nothing elsewhere.
 
     It keeps Colab's own TensorFlow (pinning the installed version), so tf-keras resolves to
-    the matching release and the runtime needs no restart.
+    the matching release and the runtime needs no restart. ``LABKIT_INSTALL_SOURCE``
+    replaces the GitHub source (the Colab-like test installs the local checkout with it).
     """
     return (
         "# Setup: on Colab this installs labkit (about 1 minute); elsewhere it does nothing.\n"
-        "import subprocess, sys\n"
+        "import os, subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
         "    from importlib.metadata import version\n"
         "    keep_tf = f\"tensorflow=={version('tensorflow')}\"  # Colab's own: no restart needed\n"
+        f"    source = os.environ.get(\"{INSTALL_SOURCE_ENV}\", \"{default_install_source()}\")\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", keep_tf,\n"
-        f"                    \"labkit @ git+https://github.com/{about.REPOSITORY}@{about.BRANCH}\"],\n"
-        "                   check=True)"
+        "                    f\"labkit @ {source}\"], check=True)"
     )
 
 
