@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JUPYTER_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup system-deps release grade-demo lint clean
+.PHONY: lab test test-fast setup system-deps release grade-demo lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,11 @@ system-deps:
 	fi
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest --nbval-lax tests solutions
+	$(BIN)/python -m pytest tests labkit --doctest-modules
+
+# The everyday tier: unit tests and doctests, no notebook runs, browsers or sandboxes.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests labkit --doctest-modules -m "not slow"
 
 release: $(STAMP)
 	$(BIN)/labkit release

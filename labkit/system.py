@@ -10,7 +10,7 @@ Example
 -------
 >>> info = machine_info()
 >>> sorted(info)[:3]
-['accelerators', 'colab', 'cores']
+['accelerators', 'arch', 'colab']
 """
 
 from __future__ import annotations

@@ -138,6 +138,7 @@ def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", e
     Example
     -------
     >>> from labkit.data import load_mnist1d
+    >>> from labkit.models import build_mlp
     >>> run = train(lambda: build_mlp(()), load_mnist1d(), epochs=2)
     >>> run.epochs, sorted(run.history)
     (2, ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
