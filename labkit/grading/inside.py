@@ -112,7 +112,8 @@ def _call(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         return {"error": _error(exc, limit)}
     try:
         after = [a if hasattr(a, "dtype") and hasattr(a, "shape") else None for a in args]
-        return {"ok": wire.encode(value).decode(), "after": wire.encode(after).decode()}
+        return {"ok": wire.encode(value, save_model=wire.model_file_bytes).decode(),
+                "after": wire.encode(after).decode()}
     except (wire.NotPlainData, TypeError, ValueError, RecursionError) as exc:
         return {"error": {"type": "NotPlainData", "message": _short(str(exc))}}
 

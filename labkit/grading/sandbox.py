@@ -380,7 +380,7 @@ class Sandbox:
             err = reply["error"]
             raise RemoteError(str(err.get("type", "Exception"))[:80], str(err.get("message", ""))[:400])
         try:
-            value = wire.decode(str(reply["ok"]).encode())
+            value = wire.decode(str(reply["ok"]).encode(), load_model=wire.load_keras_model)
             after = wire.decode(str(reply.get("after", "[]")).encode())
         except (KeyError, wire.WireError) as exc:
             raise wire.NotPlainData(f"a result the grader cannot read ({exc})") from None

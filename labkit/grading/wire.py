@@ -8,9 +8,11 @@ object dtypes, nesting deeper than :data:`MAX_DEPTH` and payloads larger than th
 allows raise :class:`WireError`. Nothing is ever unpickled.
 
 The sandbox side encodes whatever the student's function returned; a value that is not
-plain data raises :class:`NotPlainData`, which the judge reports as a type failure. The
-judge side can also send a Keras model: it saves the model into the folder the sandbox
-reads (``files``), and the sandbox loads it from there.
+plain data raises :class:`NotPlainData`, which the judge reports as a type failure. Keras
+models cross as files, never as objects: the judge saves a model argument into the folder
+the sandbox reads (tag ``keras``, a path), and a model the student's function returns
+comes back as the bytes of its ``.keras`` file (tag ``keras_bytes``), which the judge
+loads with Keras' ``safe_mode`` (no Lambda layers, no code) and measures itself.
 
 Example
 -------
@@ -92,7 +94,9 @@ def _to_json(value: Any, depth: int, save_model: Callable[[Any], str] | None) ->
         return {"$": "dict", "v": [[_to_json(k, depth + 1, save_model),
                                     _to_json(v, depth + 1, save_model)] for k, v in value.items()]}
     if save_model is not None and hasattr(value, "get_config") and hasattr(value, "save"):
-        return {"$": "keras", "path": save_model(value)}
+        saved = save_model(value)
+        return ({"$": "keras_bytes", "v": _b64(saved)} if isinstance(saved, bytes)
+                else {"$": "keras", "path": saved})
     raise NotPlainData(f"a {type(value).__name__}")
 
 
@@ -100,7 +104,8 @@ def encode(value: Any, *, save_model: Callable[[Any], str] | None = None,
            max_bytes: int = MAX_BYTES) -> bytes:
     """``value`` as wire bytes; :class:`NotPlainData` if it is not plain data.
 
-    ``save_model(model) -> path`` lets the judge send Keras models (saved as files).
+    ``save_model(model)`` lets Keras models cross: it returns the path of the saved file
+    (judge to sandbox) or the file's bytes (sandbox to judge).
     """
     text = json.dumps(_to_json(value, 0, save_model), allow_nan=False, separators=(",", ":"))
     data = text.encode("utf-8")
@@ -161,6 +166,12 @@ def _from_json(obj: Any, depth: int, load_model: Callable[[str], Any] | None) ->
             raise WireError("a dict key that is not hashable") from None
     if tag == "keras" and load_model is not None and type(obj.get("path")) is str:
         return load_model(obj["path"])
+    if tag == "keras_bytes" and load_model is not None:
+        try:
+            data = base64.b64decode(str(obj.get("v")), validate=True)
+        except ValueError:
+            raise WireError("malformed model bytes") from None
+        return load_model(data)
     raise WireError(f"unknown tag {tag!r}")
 
 
@@ -176,9 +187,34 @@ def decode(data: bytes, *, load_model: Callable[[str], Any] | None = None,
     return _from_json(obj, 0, load_model)
 
 
-def load_keras_model(path: str) -> Any:
-    """Load a model the judge saved (sandbox side)."""
-    from labkit._tf import load
+def load_keras_model(source: str | bytes) -> Any:
+    """Load a Keras model: from a path the judge wrote (sandbox side), or from the bytes of a
+    ``.keras`` file the sandbox sent (judge side), with ``safe_mode`` and tfmot's wrappers
+    (pruning, clustering, QAT) known, so a pruned or clustered model loads as it is."""
+    import tempfile
+
+    from labkit._tf import load, load_tfmot
 
     _, keras = load()
-    return keras.models.load_model(Path(path))
+    if isinstance(source, bytes):
+        with tempfile.TemporaryDirectory(prefix="labkit-model-") as folder:
+            path = Path(folder) / "model.keras"
+            path.write_bytes(source)
+            return load_keras_model(str(path))
+    tfmot = load_tfmot()
+    with tfmot.sparsity.keras.prune_scope(), tfmot.clustering.keras.cluster_scope(), \
+            tfmot.quantization.keras.quantize_scope():
+        try:
+            return keras.models.load_model(Path(source), safe_mode=True)
+        except (ValueError, TypeError, OSError, KeyError) as exc:
+            raise WireError(f"not a Keras model file that loads safely ({exc})") from None
+
+
+def model_file_bytes(model: Any) -> bytes:
+    """The bytes of ``model`` saved as a ``.keras`` file (sandbox side)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="labkit-result-") as folder:
+        path = Path(folder) / "result.keras"
+        model.save(path)
+        return path.read_bytes()
