@@ -57,6 +57,10 @@ from labkit.validate import (
     check_real,
     check_sparsity,
 )
+from labkit.zoo import Recipe
+
+SIGNAL_CNN = Recipe("signal_cnn", dataset="mnist1d_large", epochs=8, batch_size=128)
+"""Notebook 04's second model: a CNN on MNIST-1D (70,000 signals, 10,500 of them for testing)."""
 
 # --------------------------------------------------------------------------------------
 # Weight sharing: k-means on the weights
@@ -885,8 +889,9 @@ def _draw_codebook(ax: Any, w: np.ndarray, k: int, layer: str) -> None:
     ax.hist(w.ravel(), bins=120, color="tab:blue", alpha=0.7, label="weights")
     for i, c in enumerate(codebook):
         ax.axvline(c, color="tab:red", lw=1, label="centroids" if i == 0 else None)
-    ax.set(title=f"{layer}: k = {k} shared values ({index_bits(k)}-bit indices), "
-                 f"SQNR {sqnr:.1f} dB", xlabel="weight value", ylabel="number of weights")
+    ax.set(title=f"{layer}: k = {k} shared values ({index_bits(k)}-bit indices)\n"
+                 f"SQNR of the shared weights {sqnr:.1f} dB", xlabel="weight value",
+           ylabel="number of weights")
     ax.legend(fontsize=8, loc="upper right")
 
 
@@ -896,7 +901,7 @@ def plot_codebook(w: Any, ks: Any, *, layer: str = "kernel") -> Any:
 
     arr = _weights(w)
     ks = [check_int(k, "ks", low=1) for k in ks]
-    fig, axes = plt.subplots(1, len(ks), figsize=(4.6 * len(ks), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(ks), figsize=(5.0 * len(ks), 3.8), squeeze=False)
     for ax, k in zip(axes[0], ks):
         _draw_codebook(ax, arr, k, layer)
     fig.suptitle(f"Weight sharing on {layer}: k-means codebook (red) on the weight histogram")
