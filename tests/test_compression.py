@@ -5,6 +5,7 @@ against what the models really compute."""
 from __future__ import annotations
 
 import gzip
+import re
 
 import numpy as np
 import pytest
@@ -140,7 +141,7 @@ def test_low_rank_is_the_eckart_young_optimum():
     (lambda: lc.softmax([[1.0]], temperature="2"), TypeError, "temperature"),
 ])
 def test_bad_arguments_name_the_argument(call, error, name):
-    with pytest.raises(error, match=rf"^{__import__('re').escape(name)}\b"):
+    with pytest.raises(error, match=rf"^{re.escape(name)}(?!\w)"):
         call()
 
 
@@ -215,12 +216,12 @@ def test_logits_model_and_distill(small):
     logits = lc.logits_model(model).predict(ds.x_test, verbose=0)
     np.testing.assert_allclose(tf.nn.softmax(logits).numpy(), model.predict(ds.x_test, verbose=0),
                                atol=1e-5)
-    student = build_course_cnn((8, 8, 1), width=1, seed=1)
+    student = build_course_cnn((8, 8, 1), width=4, seed=1)
     before = [w.copy() for w in student.get_weights()]
-    trained = lc.distill(model, student, ds.x_train, ds.y_train, epochs=2, batch_size=64)
+    trained = lc.distill(model, student, ds.x_train, ds.y_train, epochs=8, batch_size=32)
     assert all(np.array_equal(a, b) for a, b in zip(before, student.get_weights()))
     acc = np.mean(trained.predict(ds.x_test, verbose=0).argmax(1) == ds.y_test)
-    assert acc > 0.3  # learned something in two epochs
+    assert acc > 0.5  # far above chance (0.1) after a short distillation
 
 
 @pytest.mark.slow
