@@ -161,8 +161,9 @@ def markdown(result: dict) -> str:
             s = r["steps"]["int8"]
             lines.append(f"| {r['int8']} | {r['seed']} | {s['xz_bytes']:,} | {r['ratio_xz']:.1f}× | "
                          f"{r['ratio_gzip']:.1f}× | {r['ratio_deep_compression_format']:.1f}× | "
-                         f"{_pct(s['difference'])} [{_pct(s['difference_low'])}, {_pct(s['difference_high'])}] | "
-                         f"{s['verdict_loses_less_than_one_point']} | {'yes' if r['target_met'] else 'no'} | "
+                         f"{_pct(s['difference'])} [{_pct(s['difference_low'])}, "
+                         f"{_pct(s['difference_high'])}] | {s['verdict_loses_less_than_one_point']} | "
+                         f"{'yes' if r['target_met'] else 'no'} | "
                          f"{r['seconds']:.0f} |")
         by = {}
         for r in setup["runs"]:
@@ -197,10 +198,10 @@ def verdict(setups: list[dict]) -> dict:
             + ("every seed met the target." if met else "not every seed met the target."))
     digits = next(s for s in setups if "digits" in s["model"])
     d = [r for r in digits["runs"] if r["int8"] == "PTQ"] or digits["runs"]
+    verdicts = sorted({r["steps"]["int8"]["verdict_loses_less_than_one_point"] for r in d})
     text += (f" On digits ({digits['test_samples']} test images) the same pipeline reached "
              f"{min(r['ratio_xz'] for r in d):.1f}×–{max(r['ratio_xz'] for r in d):.1f}×, and the "
-             "accuracy verdicts are " + ", ".join(sorted({r['steps']['int8']['verdict_loses_less_than_one_point']
-                                                         for r in d})) + ".")
+             f"accuracy verdicts are: {', '.join(verdicts)}.")
     return {"met": met, "text": text, "ratios_xz": ratios}
 
 

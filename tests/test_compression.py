@@ -242,3 +242,18 @@ def test_deep_compression_and_its_entropy_coded_size(small):
                               plan={"dense": 0.9}, number_of_clusters=8, prune_epochs=1,
                               qat_epochs=1)
     assert runtime.describe(qat["files"]["int8"]).inputs[0].dtype == "int8"
+
+
+def test_signal_cnn_builder_and_its_zoo_recipe():
+    from labkit import zoo
+    from labkit.models import build_signal_cnn
+
+    model = build_signal_cnn()
+    assert model.count_params() == 94_890 and model.output_shape == (None, 10)
+    assert [layer.name for layer in model.layers if type(layer).__name__ == "Conv2D"] == [
+        "conv1", "conv2", "conv3"]
+    with pytest.raises(ValueError, match="^input_shape"):
+        build_signal_cnn((42,))
+    with pytest.raises(TypeError, match="^input_shape"):
+        build_signal_cnn(40)
+    assert lc.SIGNAL_CNN.builder in zoo.BUILDERS and lc.SIGNAL_CNN.dataset == "mnist1d_large"
