@@ -40,14 +40,22 @@ def _course_cnn(input_shape: tuple[int, ...], num_classes: int, **kwargs: Any) -
     return build_course_cnn(input_shape, num_classes, **kwargs)
 
 
-BUILDERS = {"course_cnn": _course_cnn}
+def _signal_cnn(input_shape: tuple[int, ...], num_classes: int, **kwargs: Any) -> Any:
+    from labkit.models import build_signal_cnn
+
+    return build_signal_cnn(input_shape, num_classes, **kwargs)
+
+
+BUILDERS = {"course_cnn": _course_cnn, "signal_cnn": _signal_cnn}
 
 
 def _dataset(name: str) -> Any:
     from labkit.data import load_digits, load_gestures, load_mnist1d
 
     loaders = {"digits8": lambda: load_digits(8), "digits32": lambda: load_digits(32),
-               "mnist1d": load_mnist1d, "gestures": load_gestures}
+               "mnist1d": load_mnist1d, "gestures": load_gestures,
+               # 70,000 signals: a test split of 10,500, enough to resolve a point (notebook 04)
+               "mnist1d_large": lambda: load_mnist1d(num_samples=70_000)}
     if name not in loaders:
         raise ValueError(f"dataset must be one of {', '.join(loaders)}, got {name!r}")
     return loaders[name]()
