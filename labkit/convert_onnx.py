@@ -146,7 +146,7 @@ def quantize_static_int8(onnx_bytes: bytes, x_calib: Any, *, per_channel: bool =
     with tempfile.TemporaryDirectory(prefix="labkit-onnx-") as folder:
         src, pre, dst = (Path(folder) / f"{n}.onnx" for n in ("float", "pre", "int8"))
         src.write_bytes(bytes(onnx_bytes))
-        _quietly(quant_pre_process, str(src), str(pre))
+        _quietly(quant_pre_process, str(src), str(pre), skip_symbolic_shape=True)
         _quietly(quantize_static, str(pre), str(dst), Reader(), quant_format=QuantFormat.QDQ,
                  per_channel=per_channel, activation_type=QuantType.QInt8,
                  weight_type=QuantType.QInt8)

@@ -31,6 +31,7 @@ Example
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import re
@@ -188,7 +189,7 @@ def profile(model_bytes: bytes, *, device: str = DEFAULT_DEVICE, api_key: str | 
     part = info.int8 if model_precision(model_bytes) == "int8" else info.float32
     if part is None:
         raise RuntimeError(f"Edge Impulse returned no profile for this model on {device}")
-    return part.to_dict()
+    return json.loads(part.to_json())  # plain data: enums become their strings
 
 
 def deploy(model_bytes: bytes, labels: list[str], *, api_key: str | None = None,
