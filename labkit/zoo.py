@@ -40,7 +40,13 @@ def _course_cnn(input_shape: tuple[int, ...], num_classes: int, **kwargs: Any) -
     return build_course_cnn(input_shape, num_classes, **kwargs)
 
 
-BUILDERS = {"course_cnn": _course_cnn}
+def _gesture_cnn(input_shape: tuple[int, ...], num_classes: int, **kwargs: Any) -> Any:
+    from labkit.deploy import build_gesture_cnn
+
+    return build_gesture_cnn(input_shape, num_classes, **kwargs)
+
+
+BUILDERS = {"course_cnn": _course_cnn, "gesture_cnn": _gesture_cnn}
 
 
 def _dataset(name: str) -> Any:
