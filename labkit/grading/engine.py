@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,27 +185,56 @@ def check_workers(client: Any, *, sandbox: bool) -> None:
                                f"{address}: {info['sandbox']}")
 
 
-def run_tasks(client: Any, tasks: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict]]:
+@contextlib.contextmanager
+def interrupt_flag() -> Iterator[threading.Event]:
+    """While active (in the main thread), Ctrl-C sets the event instead of raising at a
+    random place (Dask's own callbacks swallow it there); a second Ctrl-C raises."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_tasks(client: Any, tasks: dict[str, dict[str, Any]], *,
+              interrupted: threading.Event | None = None) -> Iterator[tuple[str, dict]]:
     """Submit every task (``key -> task``) and yield ``(key, row)`` as each finishes, once.
 
     A task that failed for good (say, it killed every worker it ran on) yields an
-    ``error`` row saying so.
+    ``error`` row saying so. ``interrupted`` being set raises ``KeyboardInterrupt``.
     """
     from distributed import as_completed
 
     futures = {client.submit(grade_task, task, key=key, pure=False, retries=1): key
                for key, task in tasks.items()}
     done: set[str] = set()
-    for future in as_completed(list(futures)):
-        key = futures[future]
-        if key in done:
+    finished = as_completed(list(futures))
+    while not finished.is_empty():
+        if interrupted is not None and interrupted.is_set():
+            raise KeyboardInterrupt
+        if not finished.has_ready():
+            time.sleep(0.1)
             continue
-        done.add(key)
-        try:
-            row = future.result()
-        except Exception as exc:  # the task failed on every attempt
-            row = {"status": "error", "lab": tasks[key]["lab"], "results": [], "flags": [],
-                   "message": f"the grading task failed ({type(exc).__name__}: "
-                              f"{str(exc)[:200]})", "labkit": grader_version()}
-        future.release()
-        yield key, row
+        for future in finished.next_batch(block=False):
+            key = futures[future]
+            if key in done:
+                continue
+            done.add(key)
+            try:
+                row = future.result()
+            except Exception as exc:  # the task failed on every attempt
+                row = {"status": "error", "lab": tasks[key]["lab"], "results": [], "flags": [],
+                       "message": f"the grading task failed ({type(exc).__name__}: "
+                                  f"{str(exc)[:200]})", "labkit": grader_version()}
+            future.release()
+            yield key, row

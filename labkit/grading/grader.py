@@ -311,10 +311,22 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     a missing sandbox is an error that says how to install it. Ctrl-C keeps the journal
     and writes the gradebook of what finished before re-raising ``KeyboardInterrupt``.
     """
-    from labkit.grading.engine import check_workers, default_workers, grading_client, run_tasks
+    from labkit.grading.engine import (
+        check_workers,
+        default_workers,
+        grading_client,
+        interrupt_flag,
+        run_tasks,
+    )
     from labkit.grading.formats import FORMATS
-    from labkit.grading.journal import (Journal, finished_rows, grader_version, journal_path,
-                                        journal_seed, submission_seed)
+    from labkit.grading.journal import (
+        Journal,
+        finished_rows,
+        grader_version,
+        journal_path,
+        journal_seed,
+        submission_seed,
+    )
 
     log = log or (lambda text: None)
     if workers is not None and workers < 1:
@@ -336,11 +348,13 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     if not (overwrite or resume):
         targets = [output, journal_file, *_feedback_paths(subs, feedback).values()]
         existing = [t for t in targets if t.exists()]
+        if journal_file in existing:
+            raise FileExistsError(f"{journal_file} already exists: pass --resume to finish "
+                                  "the run it records, --overwrite to start again, or choose "
+                                  "another -o")
         if existing:
-            hint = ("; pass --resume to finish that run, " if existing[0] == journal_file
-                    else "; pass --overwrite to replace it, ")
-            raise FileExistsError(f"{existing[0]} already exists{hint}or choose another -o "
-                                  "/ --feedback")
+            raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
+                                  "it, or choose another -o / --feedback")
     if seed is None:
         seed = (journal_seed(journal_file) if resume else None) or 0
     if sandbox:
@@ -380,14 +394,14 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     version = grader_version()
     from tqdm.auto import tqdm
 
-    with Journal(journal_file, fresh=not resume) as journal:
+    with Journal(journal_file, fresh=not resume) as journal, interrupt_flag() as interrupted:
         try:
             if tasks:
                 n_workers = min(workers or default_workers(), len(tasks))
                 with grading_client(scheduler=scheduler, workers=n_workers, log=log) as client:
                     check_workers(client, sandbox=sandbox and scheduler is not None)
                     bar = tqdm(total=len(tasks), desc="grading", unit="nb", disable=not progress)
-                    for key, row in run_tasks(client, tasks):
+                    for key, row in run_tasks(client, tasks, interrupted=interrupted):
                         foreign = row.get("labkit") != version
                         if foreign:  # not journaled: a later --resume grades it again
                             row = {**row, "status": "error", "results": [], "message": (
