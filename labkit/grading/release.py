@@ -7,7 +7,7 @@ For each ``solutions/NN_topic.ipynb`` the student copy ``notebooks/NN_topic.ipyn
 - has all outputs and execution counts cleared;
 - carries nbgrader cell metadata (:func:`nbgrader_metadata`): answer cells
   ``solution: true``, check cells ``grade: true, locked: true`` with the exercise's points,
-  grade ids that nbgrader accepts (``^[a-zA-Z0-9_\-]*$``: ``check-02_quantize``), so
+  grade ids that nbgrader accepts (letters, digits, ``_`` and ``-``: ``check-02_quantize``), so
   nbgrader takes it as it is;
 - has its Colab badge (the markdown cell tagged ``colab-badge``) and Colab install cell
   (tagged ``colab-setup``) rendered from :data:`labkit.REPOSITORY`, pointing at its own path.
