@@ -14,8 +14,9 @@ For each ``solutions/NN_topic.ipynb`` the student copy ``notebooks/NN_topic.ipyn
 
 The release writes the same nbgrader metadata into ``solutions/`` (with the Colab cells),
 so ``solutions/`` is also a valid nbgrader *source* notebook: ``nbgrader generate_assignment``
-makes the same stubs from it. A released notebook records a hash of its cells; a later release refuses to overwrite a
-copy whose cells were edited since (a student's work), unless ``force=True``.
+makes the same stubs from it. A released notebook records a hash of its cells; a later
+release refuses to overwrite a copy whose cells were edited since (a student's work),
+unless ``force=True``.
 
 Example
 -------
