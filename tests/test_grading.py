@@ -64,7 +64,7 @@ def test_under_nbgrader_zero_points_raise_and_partial_points_are_the_result(monk
         import sys
         import warnings
 
-        warnings.warn("careful")
+        warnings.warn("careful", stacklevel=2)
         print("debugging", file=sys.stderr)
         return right(num_params, bits_per_weight)
 

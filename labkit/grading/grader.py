@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from labkit._io import write_text_atomic
+from labkit.grading.names import NOTEBOOK_NAME
 from labkit.grading.registry import lab_exercises
-from labkit.grading.release import NOTEBOOK_NAME
 
 STATUSES = ("ok", "timeout", "error", "not a notebook", "wrong notebook")
 

@@ -42,11 +42,10 @@ import nbformat
 
 import labkit
 from labkit._io import write_text_atomic
+from labkit.grading.names import CHECK_CALL, NOTEBOOK_NAME
 from labkit.grading.registry import get_exercise
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d\.[A-Za-z_]\w*)["']""")
-NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 BADGE_TAG, SETUP_TAG = "colab-badge", "colab-setup"
 
 
