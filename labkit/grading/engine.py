@@ -211,7 +211,8 @@ def run_tasks(client: Any, tasks: dict[str, dict[str, Any]], *,
     """Submit every task (``key -> task``) and yield ``(key, row)`` as each finishes, once.
 
     A task that failed for good (say, it killed every worker it ran on) yields an
-    ``error`` row saying so. ``interrupted`` being set raises ``KeyboardInterrupt``.
+    ``error`` row saying so, marked ``retry`` (the journal does not keep it, so a
+    ``--resume`` grades it again). ``interrupted`` being set raises ``KeyboardInterrupt``.
     """
     from distributed import as_completed
 
@@ -235,6 +236,7 @@ def run_tasks(client: Any, tasks: dict[str, dict[str, Any]], *,
             except Exception as exc:  # the task failed on every attempt
                 row = {"status": "error", "lab": tasks[key]["lab"], "results": [], "flags": [],
                        "message": f"the grading task failed ({type(exc).__name__}: "
-                                  f"{str(exc)[:200]})", "labkit": grader_version()}
+                                  f"{str(exc)[:200]})", "labkit": grader_version(),
+                       "retry": True}  # the cluster's failure, not the submission's
             future.release()
             yield key, row

@@ -409,7 +409,7 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
                                 f"not {version}: install the same labkit on every worker")}
                         for sub in waiting[key]:
                             _apply(sub, row)
-                            if not foreign:
+                            if not (foreign or row.get("retry")):
                                 journal.append({"hash": sub.sha256, "lab": lab, "labkit": version,
                                                 "run_seed": seed, "seed": sub.seed,
                                                 "student": sub.student, "file": str(sub.path),
