@@ -909,31 +909,27 @@ def plot_codebook(w: Any, ks: Any, *, layer: str = "kernel") -> Any:
     return fig
 
 
-def codebook_explorer(w: Any, *, layer: str = "kernel", k_max: int = 64) -> Any:
+def codebook_explorer(w: Any, *, layer: str = "kernel", k_max: int = 64,
+                      interactive: bool | None = None) -> None:
     """A slider for k: the codebook redrawn on the weight histogram of ``w``.
 
-    Returns an ipywidgets widget, or ``None`` where widgets cannot show (no ipywidgets, no
-    Jupyter kernel, a graded run): then :func:`plot_codebook` is the static version.
+    Headless (see :func:`labkit.widgets.explore`) it draws k = 8 and k = ``k_max``.
     """
-    from labkit.widgets import widgets_available
-
-    if not widgets_available():
-        return None
-    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
+    from labkit.widgets import explore
+
     arr = _weights(w)
+    k_max = check_int(k_max, "k_max", low=2)
 
     def draw(k: int) -> None:
         fig, ax = plt.subplots(figsize=(9, 3.6))
         _draw_codebook(ax, arr, k, layer)
         fig.tight_layout()
         plt.show()
-        plt.close(fig)
 
-    slider = widgets.IntSlider(value=8, min=1, max=check_int(k_max, "k_max", low=2),
-                               description="k")
-    return widgets.interactive(draw, k=slider)
+    explore(draw, {"k": lambda w: w.IntSlider(value=8, min=1, max=k_max, description="k")},
+            static=[{"k": 8}, {"k": k_max}], interactive=interactive)
 
 
 __all__ = [
