@@ -27,7 +27,7 @@ NOTEBOOKS = sorted(p.name for p in (REPO / "solutions").glob("[0-9][0-9]_*.ipynb
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 RUN_TIMEOUT_S = 300
-WIDGET_NOTEBOOKS = {"01", "02", "03", "04", "06", "07", "08", "09"}  # these show ipywidgets controls and tqdm bars
+WIDGET_NOTEBOOKS = {"01", "02", "03", "04", "06", "07", "08", "09"}  # controls and tqdm bars
 
 if not (CHROMIUM and DRIVER):
     print("\n*** test_browser: SKIPPED — no Chromium/ChromeDriver (apt-get install chromium "
