@@ -160,16 +160,35 @@ def grading_client(*, scheduler: str | None, workers: int, log: Any) -> Iterator
             log(f"grading on the Dask cluster at {scheduler} "
                 f"({len(client.scheduler_info()['workers'])} workers)")
         else:
+            dashboard = "127.0.0.1:0" if _has_bokeh() else None
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                dashboard_address=dashboard, silence_logs=logging.ERROR,
                 memory_limit=0, worker_dashboard_address=None))
             client = stack.enter_context(Client(cluster))
             log(f"grading on a local Dask cluster: {workers} worker process"
                 f"{'es' if workers != 1 else ''}, one thread each")
-        if "dashboard" in client.scheduler_info().get("services", {}):
+        if _dashboard(client):
             log(f"Dask dashboard: {client.dashboard_link}")
         yield client
+
+
+def _has_bokeh() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def _dashboard(client: Any) -> bool:
+    """Whether the scheduler serves a real dashboard (Dask's needs bokeh; without it the
+    page only says so)."""
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return False
+    try:  # a lambda travels by value: the scheduler needs no labkit
+        return bool(client.run_on_scheduler(
+            lambda: __import__("importlib.util").util.find_spec("bokeh") is not None))
+    except Exception:  # an old or locked-down scheduler: say nothing
+        return False
 
 
 def check_workers(client: Any, *, sandbox: bool) -> None:
