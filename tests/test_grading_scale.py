@@ -284,3 +284,23 @@ def test_lms_format_is_a_canvas_gradebook_import():
     assert table[1] == ["Points Possible", "", "", "", "", "3"]
     assert table[2:] == [["'=bob", "", "", "'=bob", "", "1"], ["alice", "", "", "alice", "", "3"],
                          ["carol", "", "", "carol", "", "0"]]
+
+
+def test_tasks_are_sent_a_few_at_a_time_and_a_changed_file_is_not_graded(tmp_path):
+    from distributed import Client, LocalCluster
+
+    from labkit.grading.engine import run_tasks
+
+    tasks = {}
+    for i in range(4):
+        path = tmp_path / f"f{i}.ipynb"
+        path.write_bytes(b"not a notebook %d" % i)
+        tasks[f"k{i}"] = {"name": path.name, "path": str(path),
+                          "sha256": content_hash(path.read_bytes()), "lab": "00", "seed": i,
+                          "timeout_s": 60, "sandbox": False}
+    (tmp_path / "f3.ipynb").write_bytes(b"changed after it was hashed")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        rows = dict(run_tasks(client, tasks, in_flight=1))
+    assert [rows[f"k{i}"]["status"] for i in range(4)] == ["not a notebook"] * 3 + ["error"]
+    assert "changed while it was being graded" in rows["k3"]["message"] and rows["k3"]["retry"]

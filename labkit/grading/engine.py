@@ -160,16 +160,35 @@ def grading_client(*, scheduler: str | None, workers: int, log: Any) -> Iterator
             log(f"grading on the Dask cluster at {scheduler} "
                 f"({len(client.scheduler_info()['workers'])} workers)")
         else:
+            dashboard = "127.0.0.1:0" if _has_bokeh() else None
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                dashboard_address=dashboard, silence_logs=logging.ERROR,
                 memory_limit=0, worker_dashboard_address=None))
             client = stack.enter_context(Client(cluster))
             log(f"grading on a local Dask cluster: {workers} worker process"
                 f"{'es' if workers != 1 else ''}, one thread each")
-        if "dashboard" in client.scheduler_info().get("services", {}):
+        if _dashboard(client):
             log(f"Dask dashboard: {client.dashboard_link}")
         yield client
+
+
+def _has_bokeh() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def _dashboard(client: Any) -> bool:
+    """Whether the scheduler serves a real dashboard (Dask's needs bokeh; without it the
+    page only says so)."""
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return False
+    try:  # a lambda travels by value: the scheduler needs no labkit
+        return bool(client.run_on_scheduler(
+            lambda: __import__("importlib.util").util.find_spec("bokeh") is not None))
+    except Exception:  # an old or locked-down scheduler: say nothing
+        return False
 
 
 def check_workers(client: Any, *, sandbox: bool) -> None:
@@ -206,37 +225,75 @@ def interrupt_flag() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def run_tasks(client: Any, tasks: dict[str, dict[str, Any]], *,
-              interrupted: threading.Event | None = None) -> Iterator[tuple[str, dict]]:
-    """Submit every task (``key -> task``) and yield ``(key, row)`` as each finishes, once.
+def _payload(task: dict[str, Any]) -> dict[str, Any] | None:
+    """The task with the file's bytes, read now (so only the tasks in flight are held in
+    memory); None when the file changed since it was hashed."""
+    from labkit.grading.journal import content_hash
 
-    A task that failed for good (say, it killed every worker it ran on) yields an
-    ``error`` row saying so, marked ``retry`` (the journal does not keep it, so a
-    ``--resume`` grades it again). ``interrupted`` being set raises ``KeyboardInterrupt``.
+    data = Path(task["path"]).read_bytes()
+    if content_hash(data) != task["sha256"]:
+        return None
+    return {k: v for k, v in task.items() if k not in ("path", "sha256")} | {"data": data}
+
+
+def run_tasks(client: Any, tasks: dict[str, dict[str, Any]], *,
+              interrupted: threading.Event | None = None,
+              in_flight: int | None = None) -> Iterator[tuple[str, dict]]:
+    """Run every task (``key -> task``) and yield ``(key, row)`` as each finishes, once.
+
+    A task names its file (``path``, ``sha256``); the bytes are read when it is submitted
+    and travel with it. At most ``in_flight`` tasks (default: 4 per worker, at least 16)
+    are on the cluster at a time, so neither this process nor the scheduler holds a
+    whole class's files. A task that failed for good (say, it killed every worker it ran
+    on) yields an ``error`` row saying so, marked ``retry`` (the journal does not keep it,
+    so a ``--resume`` grades it again). ``interrupted`` being set raises
+    ``KeyboardInterrupt``.
     """
     from distributed import as_completed
 
-    futures = {client.submit(grade_task, task, key=key, pure=False, retries=1): key
-               for key, task in tasks.items()}
-    done: set[str] = set()
-    finished = as_completed(list(futures))
-    while not finished.is_empty():
+    if in_flight is None:
+        in_flight = max(16, 4 * len(client.scheduler_info().get("workers", {})))
+    queue = list(tasks.items())
+    queue.reverse()
+    futures: dict[Any, str] = {}
+    finished = as_completed()
+
+    def failed(key: str, message: str) -> dict[str, Any]:
+        return {"status": "error", "lab": tasks[key]["lab"], "results": [], "flags": [],
+                "message": message, "labkit": grader_version(), "retry": True}
+
+    def submit_more() -> list[tuple[str, dict]]:
+        early = []
+        while queue and len(futures) < in_flight:
+            key, task = queue.pop()
+            try:
+                payload = _payload(task)
+            except OSError as exc:
+                payload, why = None, f"cannot read the file ({exc})"
+            else:
+                why = "the file changed while it was being graded; grade it again"
+            if payload is None:
+                early.append((key, failed(key, why)))
+                continue
+            future = client.submit(grade_task, payload, key=key, pure=False, retries=1)
+            futures[future] = key
+            finished.add(future)
+        return early
+
+    yield from submit_more()
+    while futures:
         if interrupted is not None and interrupted.is_set():
             raise KeyboardInterrupt
         if not finished.has_ready():
             time.sleep(0.1)
             continue
         for future in finished.next_batch(block=False):
-            key = futures[future]
-            if key in done:
-                continue
-            done.add(key)
+            key = futures.pop(future)
             try:
                 row = future.result()
             except Exception as exc:  # the task failed on every attempt
-                row = {"status": "error", "lab": tasks[key]["lab"], "results": [], "flags": [],
-                       "message": f"the grading task failed ({type(exc).__name__}: "
-                                  f"{str(exc)[:200]})", "labkit": grader_version(),
-                       "retry": True}  # the cluster's failure, not the submission's
+                row = failed(key, f"the grading task failed ({type(exc).__name__}: "
+                                  f"{str(exc)[:200]})")  # the cluster's failure, not the file's
             future.release()
             yield key, row
+        yield from submit_more()

@@ -237,8 +237,9 @@ def _apply(sub: Submission, row: dict[str, Any]) -> None:
     sub.worker = str(row.get("worker", ""))
 
 
-def _read(sub: Submission) -> bytes | None:
-    """The submission's bytes, or None with an error row when they cannot be sent."""
+def _hash(sub: Submission) -> bool:
+    """Set the submission's content hash; False (with a status row) when it cannot be
+    graded. The bytes are read again when its task is sent (see :func:`run_tasks`)."""
     from labkit.grading.engine import MAX_SUBMISSION_BYTES
     from labkit.grading.journal import content_hash
 
@@ -248,13 +249,12 @@ def _read(sub: Submission) -> bytes | None:
             sub.status = "not a notebook"
             sub.message = (f"the file is {size / 2**20:.0f} MiB; the grader takes notebooks "
                            f"up to {MAX_SUBMISSION_BYTES // 2**20} MiB")
-            return None
-        data = sub.path.read_bytes()
+            return False
+        sub.sha256 = content_hash(sub.path.read_bytes())
     except OSError as exc:
         sub.status, sub.message = "not a notebook", f"cannot read the file ({exc})"
-        return None
-    sub.sha256 = content_hash(data)
-    return data
+        return False
+    return True
 
 
 def _same_files(subs: list[Submission]) -> None:
@@ -375,8 +375,7 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     waiting: dict[str, list[Submission]] = {}
     token = secrets.token_hex(4)
     for sub in subs:
-        data = _read(sub)
-        if data is None:
+        if not _hash(sub):
             continue
         sub.seed = submission_seed(seed, sub.sha256)
         if sub.sha256 in reusable:
@@ -385,8 +384,9 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
             continue
         key = f"labkit-grade-{token}-{sub.sha256[:16]}"
         waiting.setdefault(key, []).append(sub)
-        tasks.setdefault(key, {"name": sub.path.name, "data": data, "lab": lab,
-                               "seed": sub.seed, "timeout_s": timeout_s, "sandbox": sandbox})
+        tasks.setdefault(key, {"name": sub.path.name, "path": str(sub.path), "sha256": sub.sha256,
+                               "lab": lab, "seed": sub.seed, "timeout_s": timeout_s,
+                               "sandbox": sandbox})
     if resume:
         log(f"resuming: {sum(s.resumed for s in subs)} of {len(subs)} submissions are in "
             f"{journal_file.name} already; grading {sum(map(len, waiting.values()))}")
