@@ -98,6 +98,15 @@ def explore(draw: Callable[..., None], controls: Mapping[str, Callable[[Any], An
     display(ipywidgets.VBox([*made.values(), shown]))
 
 
+def _markdown_html(text: str) -> str:
+    """Markdown as HTML for an HTML widget (markdown-it ships with JupyterLab)."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        return f"<pre>{html.escape(text)}</pre>"
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
 def _render(draw: Callable[..., Any], values: dict[str, Any]) -> list[Any]:
     """Run ``draw(**values)`` and turn what it displayed and printed into widgets."""
     import ipywidgets
@@ -116,6 +125,8 @@ def _render(draw: Callable[..., Any], values: dict[str, Any]) -> list[Any]:
                                           else base64.b64decode(png), format="png"))
         elif "text/html" in data:
             shown.append(ipywidgets.HTML(data["text/html"]))
+        elif "text/markdown" in data:
+            shown.append(ipywidgets.HTML(_markdown_html(data["text/markdown"])))
         elif "text/plain" in data:
             shown.append(ipywidgets.HTML(f"<pre>{html.escape(data['text/plain'])}</pre>"))
     for number in sorted(set(plt.get_fignums()) - before):  # drawn but not shown (Agg)

@@ -154,8 +154,11 @@ def _errors(saved: dict) -> list[str]:
 
 
 def _figures(driver) -> list[str]:
-    return [img.get_attribute("src")[-200:] for img in driver.find_elements(
+    """What the explore widgets show: their images and their HTML (tables, text)."""
+    images = [img.get_attribute("src")[-200:] for img in driver.find_elements(
         By.CSS_SELECTOR, f"{CURRENT} .widget-image, {CURRENT} .widget-output img")]
+    return images + [e.text for e in driver.find_elements(By.CSS_SELECTOR,
+                                                           f"{CURRENT} .widget-html")]
 
 
 def _change_a_control(driver) -> bool:
