@@ -5,9 +5,10 @@ first use through :mod:`labkit._tf`.
 
 Example
 -------
->>> import labkit, sys
->>> "tensorflow" in sys.modules
-False
+>>> import subprocess, sys
+>>> code = "import labkit, sys; print('tensorflow' in sys.modules)"
+>>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+'False\\n'
 """
 
 from labkit.about import BRANCH, REPOSITORY, __version__
