@@ -14,7 +14,8 @@ TensorFlow glue (imported on first call) for the course's tf_keras models:
 
 - one-shot pruning without fine-tuning: :func:`prune_model`, :func:`accuracy_vs_sparsity`,
   :func:`sensitivity_scan`, :func:`sparsity_plan`, :func:`kernel_sparsity`;
-- tfmot: :func:`polynomial_schedule`, :func:`schedule_trace`, :func:`prune_and_fine_tune`
+- tfmot: :func:`prune_with_tfmot` (exercise 03: the wrapped model, ready to fine-tune),
+  :func:`polynomial_schedule`, :func:`schedule_trace`, :func:`prune_and_fine_tune`
   (``prune_low_magnitude`` + ``UpdatePruningStep`` + ``strip_pruning``, masks updated every
   ``frequency`` steps) and :func:`prune_m_by_n_and_fine_tune` (``sparsity_m_by_n=(2, 4)``);
 - filters: :func:`filters_to_keep` and :func:`remove_filters`, which builds a smaller model;
@@ -568,6 +569,61 @@ def schedule_trace(schedule: Any, num_steps: int) -> np.ndarray:
     return trace
 
 
+PRUNING_FREQUENCY = 10  # mask updates every 10 steps: tfmot's default (100) is too rare here
+
+
+def prune_with_tfmot(model: Any, target_sparsity: float, end_step: int) -> Any:
+    """Wrap a copy of ``model`` for pruning with tfmot, ready to fine-tune (exercise 03).
+
+    Every Conv2D and Dense layer except the first of them (``conv1``: few weights, and
+    the raw input flows through it) is wrapped with ``prune_low_magnitude`` and a
+    ``PolynomialDecay`` schedule from sparsity 0 at step 0 to ``target_sparsity`` at
+    ``end_step``, with masks updated every :data:`PRUNING_FREQUENCY` steps. The result is
+    *not* trained and *not* stripped: fit it with the ``UpdatePruningStep`` callback for at
+    least ``end_step`` steps, then ``strip_pruning``.
+
+    Parameters
+    ----------
+    model : tf_keras.Model
+        A trained model; it is not changed (the wrapped copy starts from its weights).
+    target_sparsity : float in [0, 1)
+        Sparsity of each wrapped kernel once ``end_step`` steps have run.
+    end_step : int
+        The step at which the schedule reaches ``target_sparsity``: a multiple of
+        :data:`PRUNING_FREQUENCY`, so that a mask update falls on it.
+
+    Returns
+    -------
+    tf_keras.Model
+        The wrapped copy (uncompiled).
+
+    Raises
+    ------
+    ValueError
+        If ``target_sparsity`` is not in [0, 1) or ``end_step`` is not a positive multiple
+        of :data:`PRUNING_FREQUENCY`.
+    """
+    keras = _check_model(model)
+    target_sparsity = check_sparsity(target_sparsity, "target_sparsity")
+    end_step = check_int(end_step, "end_step", low=PRUNING_FREQUENCY)
+    if end_step % PRUNING_FREQUENCY:
+        raise ValueError(f"end_step must be a multiple of {PRUNING_FREQUENCY} (the mask update "
+                         f"frequency), so that the last update reaches the target; got {end_step}")
+    from labkit._tf import load_tfmot, quiet_native_stderr
+
+    sparsity = load_tfmot().sparsity.keras
+    schedule = sparsity.PolynomialDecay(initial_sparsity=0.0, final_sparsity=target_sparsity,
+                                        begin_step=0, end_step=end_step,
+                                        frequency=PRUNING_FREQUENCY)
+    wrapped_names = set(prunable_layers(model)[1:])
+    base = clone(model)
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return keras.models.clone_model(
+            base, clone_function=lambda layer: (sparsity.prune_low_magnitude(
+                layer, pruning_schedule=schedule) if layer.name in wrapped_names else layer))
+
+
 def _fine_tune_wrapped(model: Any, x: Any, y: Any, wrap: Mapping[str, Any], *,
                        layers: Iterable[str] | None, epochs: int, batch_size: int,
                        learning_rate: float, seed: int) -> Any:
@@ -871,7 +927,7 @@ __all__ = [
     "accuracy_vs_sparsity", "check_sparsity", "convert_sparse_encoding", "filters_to_keep",
     "global_threshold", "is_m_by_n_sparse", "kernel_image", "kernel_sparsity",
     "magnitude_prune", "plot_masked_kernels", "polynomial_schedule", "prunable_layers",
-    "prune_and_fine_tune", "prune_filters", "prune_m_by_n_and_fine_tune", "prune_model",
+    "PRUNING_FREQUENCY", "prune_and_fine_tune", "prune_with_tfmot", "prune_filters", "prune_m_by_n_and_fine_tune", "prune_model",
     "rank_filters_l1", "remove_filters", "schedule_trace", "sensitivity_scan", "sparsity_explorer",
     "sparsity_plan", "steps_per_epoch", "tflite_weight_sparsity", "threshold_prune",
     "total_sparsity", "zero_fraction",
