@@ -975,9 +975,10 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
 __all__ = [
     "accuracy_vs_sparsity", "check_sparsity", "convert_sparse_encoding", "filters_to_keep",
     "global_threshold", "is_m_by_n_sparse", "kernel_image", "kernel_sparsity",
-    "magnitude_prune", "outcomes_vs_sparsity", "plot_masked_kernels", "polynomial_schedule", "prunable_layers",
-    "PRUNING_FREQUENCY", "prune_and_fine_tune", "prune_with_tfmot", "prune_filters", "prune_m_by_n_and_fine_tune", "prune_model",
-    "rank_filters_l1", "remove_filters", "schedule_trace", "sensitivity_scan", "sparsity_explorer",
-    "sparsity_plan", "steps_per_epoch", "tflite_weight_sparsity", "threshold_prune",
-    "total_sparsity", "zero_fraction",
+    "magnitude_prune", "outcomes_vs_sparsity", "plot_masked_kernels", "polynomial_schedule",
+    "prunable_layers", "prune_and_fine_tune", "prune_filters", "prune_m_by_n_and_fine_tune",
+    "prune_model", "prune_with_tfmot", "PRUNING_FREQUENCY", "rank_filters_l1", "remove_filters",
+    "schedule_trace", "sensitivity_scan", "sparsity_explorer", "sparsity_plan",
+    "steps_per_epoch", "tflite_weight_sparsity", "threshold_prune", "total_sparsity",
+    "zero_fraction",
 ]

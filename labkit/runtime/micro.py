@@ -20,9 +20,9 @@ MicroSupport(refused: float16 model)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-import re
 from typing import Any
 
 import numpy as np
