@@ -20,30 +20,26 @@ import argparse
 import datetime as dt
 import json
 import os
-import time
 from pathlib import Path
 
 from labkit import convert as lc
 from labkit import quantization as lq
-from labkit import runtime
+from labkit import runtime, zoo
 from labkit.data import load_digits, upsample_bilinear
 from labkit.models import build_course_cnn, count_macs
 from labkit.system import machine_info, versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
-EPOCHS = 6  # the notebook's training recipe
-WIDTH = 16
+EPOCHS = zoo.COURSE_CNN.epochs  # the notebooks' training recipe
+WIDTH = zoo.COURSE_CNN.builder_kwargs["width"]
 SWEEP = [(32, w) for w in (4, 8, 12, 16, 24, 32)] + [(16, 16), (48, 16), (64, 16)]
 CLAIM_SPEEDUP = (3.0, 4.0)  # syllabus: "can run 3-4x faster"
 CLAIM_ACC_DROP = (1.0, 3.0)  # "might experience a 1-3% drop in accuracy"
 
 
 def course_cnn_variants(ds, rounds: int, runs: int) -> dict:
-    model = build_course_cnn(width=WIDTH, seed=0)
-    start = time.perf_counter()
-    for _ in range(EPOCHS):  # epoch by epoch, exactly as the notebook does
-        model.fit(ds.x_train, ds.y_train, epochs=1, batch_size=64, verbose=0)
-    train_s = time.perf_counter() - start
+    trained = zoo.trained(zoo.COURSE_CNN)  # the notebooks' model, from the shared cache
+    model, train_s = trained.model, trained.train_seconds
     x_calib = ds.x_train[:200]
     models = {v: lc.convert(model, v, x_calib=x_calib) for v in lc.VARIANTS}
     qat = lq.quantize_aware_train(model, ds.x_train, ds.y_train, epochs=1)

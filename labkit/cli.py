@@ -1,4 +1,5 @@
-"""The ``labkit`` command: ``doctor``, ``release``, ``grade``, ``execute``, ``gestures``."""
+"""The ``labkit`` command: ``doctor``, ``release``, ``grade``, ``report``, ``execute``,
+``gestures``."""
 
 from __future__ import annotations
 
@@ -37,16 +38,38 @@ def _release(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from labkit.grading.grader import grade, summary_table
 
+    report = args.report
+    if report is True:
+        report = args.output.with_name(args.output.stem + "_report.html")
     try:
         subs = grade(args.paths, output=args.output, feedback=args.feedback, lab=args.lab,
-                     workers=args.workers, timeout_s=args.timeout, id_pattern=args.id_pattern,
-                     overwrite=args.overwrite, sandbox=not args.no_sandbox,
-                     log=lambda text: print(text, file=sys.stderr))
-    except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as exc:
+                     workers=args.workers, scheduler=args.scheduler, seed=args.seed,
+                     resume=args.resume, timeout_s=args.timeout, id_pattern=args.id_pattern,
+                     overwrite=args.overwrite, sandbox=not args.no_sandbox, fmt=args.format,
+                     report=report, log=lambda text: print(text, file=sys.stderr))
+    except (FileExistsError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
         print(f"labkit grade: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nlabkit grade: interrupted; what finished is in {args.output} and its "
+              "journal: run the same command with --resume to grade the rest", file=sys.stderr)
+        return 130
     print(summary_table(subs))
     print(f"\ngradebook: {args.output}")
+    if report:
+        print(f"report: {report}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from labkit.grading.report import ReportError, report_from_gradebook
+
+    try:
+        report_from_gradebook(args.gradebook, args.output)
+    except (ReportError, OSError) as exc:
+        print(f"labkit report: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {args.output}")
     return 0
 
 
@@ -88,13 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", type=Path, help="folder for feedback (default: <output>_feedback)")
     p.add_argument("--lab", help="grade every submission as this lab, e.g. 02 (default: the lab "
                    "most submissions name)")
-    p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the local Dask cluster (default: one per core)")
+    p.add_argument("--scheduler", help="grade on this Dask cluster instead, e.g. "
+                   "tcp://HOST:8786 (workers need labkit and bubblewrap, no shared files)")
+    p.add_argument("--seed", type=int, default=None, help="run seed; each submission's "
+                   "tests use a seed derived from it and the file's hash (default 0)")
+    p.add_argument("--resume", action="store_true", help="keep the rows of the journal next "
+                   "to the gradebook and grade only the rest")
+    p.add_argument("--format", choices=("wide", "long", "lms"), default="wide",
+                   help="gradebook layout: wide (a column per exercise), long (a row per "
+                   "exercise), lms (Canvas/Moodle import: a column per lab)")
+    p.add_argument("--report", nargs="?", const=True, type=Path, default=None,
+                   help="also write the HTML report (default: <output>_report.html)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per submission")
     p.add_argument("--id-pattern", help="regex on the file name; group 'id' is the student id")
     p.add_argument("--overwrite", action="store_true", help="replace an existing gradebook")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run students' code without bubblewrap (trusted code only)")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("report", help="an HTML report of a gradebook, for instructors")
+    p.add_argument("gradebook", type=Path, help="the gradebook CSV (wide or long)")
+    p.add_argument("-o", "--output", type=Path, default=Path("report.html"))
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("execute", help="run solution notebooks and save their outputs")
     p.add_argument("paths", nargs="+", type=Path)

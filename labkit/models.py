@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -299,3 +300,62 @@ def build_cnn(channels: int = 25, *, input_len: int = 40, num_classes: int = 10,
         keras.layers.Flatten(),
         keras.layers.Dense(num_classes),
     ], name=name)
+
+
+def _gesture_cnn(input_shape: tuple[int, int], num_classes: int, filters: Sequence[int],
+                 kernel_size: int, learning_rate: float, seed: int) -> Any:
+    from labkit._tf import load
+
+    _, keras = load()
+    layers = keras.layers
+    keras.utils.set_random_seed(seed)
+    window = keras.Input(tuple(input_shape), name="window")
+    gravity = layers.GlobalAveragePooling1D(keepdims=True, name="gravity")(window)
+    x = layers.Subtract(name="remove_gravity")([window, gravity])
+    for i, f in enumerate(filters, start=1):
+        x = layers.Conv1D(int(f), kernel_size, strides=2, activation="relu", name=f"conv{i}")(x)
+    x = layers.GlobalAveragePooling1D(name="pool")(x)
+    scores = layers.Dense(num_classes, activation="softmax", name="dense")(x)
+    name = "gesture_cnn_" + "_".join(str(int(f)) for f in filters)
+    model = keras.Model(window, scores, name=name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_gesture_cnn(input_shape: tuple[int, int] = (125, 3), num_classes: int = 4, *,
+                      width: int = 16, kernel_size: int = 5, learning_rate: float = 3e-3,
+                      seed: int = 0) -> Any:
+    """A small 1-D CNN on raw accelerometer windows, compiled and ready to fit.
+
+    ``window − its mean (gravity) → conv(width) → conv(2·width) → conv(2·width) → global
+    average pool → dense``: three strided (2) convolutions with ReLU, softmax output. The
+    mean subtraction is part of the model (MEAN and SUB operators), so the device feeds it
+    raw m/s² values; the person's grip, which puts gravity on different axes, is no shortcut.
+
+    Parameters
+    ----------
+    input_shape : (window_len, n_axes), default (125, 3)
+    num_classes : int, default 4
+    width : int, default 16
+        Filters of the first convolution.
+    kernel_size : int, default 5
+    learning_rate : float, default 3e-3
+        Adam's; the loss is sparse categorical cross-entropy.
+    seed : int, default 0
+        Seeds Keras so the initial weights repeat.
+
+    Returns
+    -------
+    tf_keras.Model
+    """
+    if isinstance(input_shape, str) or not isinstance(input_shape, (tuple, list)) \
+            or len(input_shape) != 2:
+        raise TypeError(f"input_shape must be a tuple (window_len, n_axes), got {input_shape!r}")
+    length = check_int(input_shape[0], "input_shape[0]", low=16, hint="at least 16 samples")
+    axes = check_int(input_shape[1], "input_shape[1]", low=1)
+    width = check_int(width, "width", low=1)
+    return _gesture_cnn((length, axes), check_int(num_classes, "num_classes", low=2),
+                        (width, 2 * width, 2 * width), check_int(kernel_size, "kernel_size",
+                                                                 low=1, high=7),
+                        learning_rate, check_int(seed, "seed", low=0))

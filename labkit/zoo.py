@@ -46,7 +46,14 @@ def _signal_cnn(input_shape: tuple[int, ...], num_classes: int, **kwargs: Any) -
     return build_signal_cnn(input_shape, num_classes, **kwargs)
 
 
-BUILDERS = {"course_cnn": _course_cnn, "signal_cnn": _signal_cnn}
+
+def _gesture_cnn(input_shape: tuple[int, ...], num_classes: int, **kwargs: Any) -> Any:
+    from labkit.models import build_gesture_cnn
+
+    return build_gesture_cnn(input_shape, num_classes, **kwargs)
+
+
+BUILDERS = {"course_cnn": _course_cnn, "signal_cnn": _signal_cnn, "gesture_cnn": _gesture_cnn}
 
 
 def _dataset(name: str) -> Any:

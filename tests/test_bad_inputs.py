@@ -45,7 +45,7 @@ NOT_COVERED = {
                 "plot_masked_kernels", "sparsity_explorer"},
     "fitting": {"keras_early_stopping_epoch", "run_verdict", "show_run_explorer",
                 "held_out_correct", "compare_runs", "confidence"},
-    "models": set(),
+    "models": {"build_signal_cnn", "build_gesture_cnn"},  # tested in test_compression/test_deploy
     "plots": {"plot_run", "plot_learning_curves"},
     "training": {"random_shift", "compile_inplace", "clone", "accuracy"},
     "stats": set(),
@@ -271,12 +271,6 @@ CASES = [
                                    st.just((32.0, 32, 1))),
           "num_classes": ints(1), "width": ints(1), "learning_rate": reals(0, low_ok=False),
           "seed": ints(0)}, runs=False),
-    Case(m.build_signal_cnn, {"input_shape": (40,), "num_classes": 10, "width": 4, "hidden": 8,
-                              "learning_rate": 1e-3, "seed": 0},
-         {"input_shape": st.one_of(st.none(), st.just(40), st.just("40"), st.just((40, 1)),
-                                   st.just((42,)), st.just((0,)), st.just((40.0,))),
-          "num_classes": ints(1), "width": ints(1), "hidden": ints(1),
-          "learning_rate": reals(0, low_ok=False), "seed": ints(0)}, runs=False),
     Case(m.count_macs, {"model": None}, {"model": NOT_MODELS}, runs=False),
     # stats
     Case(s.wilson_interval, {"successes": 3, "n": 10, "confidence": 0.95},
@@ -357,7 +351,7 @@ def test_every_public_function_is_accounted_for():
         missing = public - covered - NOT_COVERED[key]
         assert not missing, f"{key}: add a Case (or a reason in NOT_COVERED) for {missing}"
         assert not (NOT_COVERED[key] - public), f"{key}: NOT_COVERED lists unknown names"
-    assert len({case.id for case in CASES}) == 52  # functions covered (the report quotes it)
+    assert len({case.id for case in CASES}) == 51  # functions covered (the report quotes it)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.runs], ids=lambda c: c.id)

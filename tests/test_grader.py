@@ -89,7 +89,7 @@ def test_gradebook_columns(graded):
     _, _, out, subs = graded
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["student", "file", "lab", "00.model_size_bytes", "total", "max",
-                             "percent", "status", "message", "flags"]
+                             "percent", "status", "message", "flags", "seed", "sha256"]
     by_student = {r["student"]: r for r in rows}
     assert by_student["right"]["percent"] == "100.0" and by_student["right"]["max"] == "3"
     assert by_student["floor"]["00.model_size_bytes"] == "1"

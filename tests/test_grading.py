@@ -43,10 +43,12 @@ def test_wrong_answer_shows_two_lines_with_seed_and_hint_and_does_not_raise(caps
     assert "expected" in lines[0] and "seed=7" in lines[1] and "Hint" in lines[1]
 
 
-def test_under_nbgrader_a_failed_or_unfinished_check_raises(monkeypatch):
+def test_under_nbgrader_zero_points_raise_and_partial_points_are_the_result(monkeypatch, capsys):
+    """What nbgrader reads from a grade cell: an error is 0, a number is partial credit,
+    nothing (and no stderr) is full marks."""
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(CheckFailed) as info:
-        check("00.model_size_bytes", floor, seed=7)
+        check("00.model_size_bytes", lambda n, b: 0, seed=7)
     assert len(info.value._render_traceback_()) == 2
 
     def stub(num_params, bits_per_weight):
@@ -54,6 +56,21 @@ def test_under_nbgrader_a_failed_or_unfinished_check_raises(monkeypatch):
 
     with pytest.raises(CheckFailed, match="not attempted"):
         check("00.model_size_bytes", stub)
+    capsys.readouterr()
+    assert check("00.model_size_bytes", floor, seed=7) == 1
+    assert capsys.readouterr().out.startswith("✗ 00.model_size_bytes — 1/3 points")
+
+    def noisy(num_params, bits_per_weight):
+        import sys
+        import warnings
+
+        warnings.warn("careful", stacklevel=2)
+        print("debugging", file=sys.stderr)
+        return right(num_params, bits_per_weight)
+
+    assert check("00.model_size_bytes", noisy) is None
+    captured = capsys.readouterr()
+    assert captured.out.startswith("✓") and captured.err == ""
 
 
 @pytest.mark.parametrize("answer, stage", [

@@ -16,6 +16,12 @@ def test_import_linter_contracts_pass():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
 
+# Siblings the layers contract joins with ":" (allowed to import each other): the ONNX
+# Runtime backend converts a .tflite with convert_onnx, which reads ONNX graphs with the
+# backend's helpers. The one known cycle; moving those helpers down would remove it.
+ALLOWED_CYCLES = {("labkit.convert_onnx", "labkit.runtime")}
+
+
 def test_no_import_cycle_between_labkit_modules():
     import grimp
 
@@ -23,6 +29,7 @@ def test_no_import_cycle_between_labkit_modules():
     top = sorted({".".join(m.split(".")[:2]) for m in graph.modules if m != "labkit"})
     for a in top:
         for b in top:
-            if a < b and graph.chain_exists(a, b, as_packages=True) and \
+            if a < b and (a, b) not in ALLOWED_CYCLES and \
+                    graph.chain_exists(a, b, as_packages=True) and \
                     graph.chain_exists(b, a, as_packages=True):
                 raise AssertionError(f"{a} and {b} import each other (directly or not)")

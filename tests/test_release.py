@@ -54,7 +54,8 @@ def test_student_copy_has_stubs_metadata_badge_and_no_outputs(tmp_path):
     assert "raise NotImplementedError()" in answer.source and "-(-n" not in answer.source
     assert answer.outputs == [] and answer.execution_count is None
     assert answer.metadata.nbgrader["solution"] is True
-    assert checker.metadata.nbgrader == {"grade": True, "grade_id": "check-00.model_size_bytes",
+    assert answer.metadata.nbgrader["grade_id"] == "answer-model_size_bytes"
+    assert checker.metadata.nbgrader == {"grade": True, "grade_id": "check-00_model_size_bytes",
                                          "locked": True, "points": 3, "schema_version": 3,
                                          "solution": False, "task": False}
     assert out.metadata.labkit["lab"] == "00"

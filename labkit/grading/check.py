@@ -3,9 +3,15 @@
 It runs the exercise's public tests on the student's function in the notebook's own
 kernel, so it informs the student and nothing more: the batch grader does not read its
 output (it judges the answers again, in a sandbox). A failure is shown prominently, in
-two red lines, and does not raise, so "Run All" carries on to the end. Under nbgrader
-(``NBGRADER_EXECUTION`` set) an unfinished or wrong exercise raises :class:`CheckFailed`,
-which is how nbgrader takes points away.
+two red lines, and does not raise, so "Run All" carries on to the end.
+
+Under nbgrader (``NBGRADER_EXECUTION`` set, as ``nbgrader autograde`` does) a check cell
+reports its score the way nbgrader reads a grade cell: full marks print the ✓ line (no
+error: full credit); a score of zero — wrong or not attempted — raises
+:class:`CheckFailed` (an error: no credit); a partial score shows the two lines and
+*returns* the points earned, which the cell displays as its result (a number: partial
+credit). What the student's code writes to stderr during the check is kept out of the
+cell, since nbgrader would read it as a failure.
 
 Example
 -------
@@ -17,9 +23,12 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import os
 import secrets
+import warnings
 from typing import Any
 
 from labkit.grading.core import Result, run_exercise
@@ -61,13 +70,14 @@ def _show_failure(result: Result) -> None:
     print(text)
 
 
-def check(exercise_id: str, *objects: Any, seed: int | None = None) -> None:
+def check(exercise_id: str, *objects: Any, seed: int | None = None) -> int | None:
     """Run the public tests of ``exercise_id`` on the student's function.
 
     Prints ``✓ id — n/n points`` when every test passes, a "not attempted" line for an
     unfinished stub, and otherwise two red lines (what differs, and a hint). It never
-    raises outside nbgrader. Inputs are random each run; the seed is shown so a failure
-    can be replayed with ``seed=``.
+    raises outside nbgrader, and returns None. Inputs are random each run; the seed is
+    shown so a failure can be replayed with ``seed=``. Under nbgrader see the module
+    docstring: it raises for zero points and returns the points of a partial score.
 
     Parameters
     ----------
@@ -81,10 +91,20 @@ def check(exercise_id: str, *objects: Any, seed: int | None = None) -> None:
     exercise = get_exercise(exercise_id)
     if seed is None:
         seed = secrets.randbelow(2**31)
-    result = run_exercise(exercise, objects, seed=seed)
-    if os.environ.get("NBGRADER_EXECUTION") and result.status != "passed":
+    if not os.environ.get("NBGRADER_EXECUTION"):
+        result = run_exercise(exercise, objects, seed=seed)
+        if result.status == "failed":
+            _show_failure(result)
+        else:
+            print(result.line())
+        return None
+    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_exercise(exercise, objects, seed=seed)
+    if result.score == 0:
         raise CheckFailed(result) from None
-    if result.status == "failed":
+    if result.score < result.max_score:
         _show_failure(result)
-    else:
-        print(result.line())
+        return result.score
+    print(result.line())
+    return None

@@ -1,12 +1,20 @@
 """``labkit grade``: grade a folder of submissions into a gradebook CSV and feedback files.
 
-Each submission is judged by its own worker process (:mod:`labkit.grading.worker`),
-``workers`` at a time, each within a time limit: the worker runs the lab's tests itself and
-calls the student's functions inside a bubblewrap sandbox. One run grades one lab: ``lab``,
-or the lab most submissions name (:func:`infer_lab`). The gradebook has one row per
-submission and one column per exercise; it is written atomically, cells a spreadsheet
-would run as formulas are neutralised, and neither it nor the feedback files replace
-existing files unless ``overwrite=True``. Submissions are never modified.
+Every submission is a task on a Dask cluster (:mod:`labkit.grading.engine`): a
+``LocalCluster`` of ``workers`` processes started for the run, or the cluster at
+``scheduler``; either way the task carries the file's bytes and runs the same judge
+(:mod:`labkit.grading.worker`) in its own process, within a time limit, calling the
+student's functions inside a bubblewrap sandbox. One run grades one lab: ``lab``, or the
+lab most submissions name (:func:`infer_lab`).
+
+Each finished row goes to the journal first (:mod:`labkit.grading.journal`, fsync'd), then
+the gradebook is rewritten atomically, so a crash or Ctrl-C loses nothing and
+``resume=True`` grades only what is missing. A submission's tests use a seed derived from
+the run's ``seed`` and the file's content hash, so regrading gives the same gradebook.
+Identical files are graded once and flagged. The gradebook has one row per submission and
+one column per exercise; cells a spreadsheet would run as formulas are neutralised, and
+neither it nor the feedback files replace existing files unless ``overwrite=True`` (or
+``resume=True``). Submissions are never modified.
 
 Example
 -------
@@ -21,22 +29,18 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import re
 import secrets
-import subprocess
-import sys
 import time
 import warnings
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labkit._io import write_text_atomic
+from labkit.grading.names import NOTEBOOK_NAME
 from labkit.grading.registry import lab_exercises
-from labkit.grading.release import NOTEBOOK_NAME
 
 STATUSES = ("ok", "timeout", "error", "not a notebook", "wrong notebook")
 
@@ -51,8 +55,12 @@ class Submission:
     lab: str | None = None
     message: str = ""
     results: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the task's wall time (judge process included)
     flags: list[str] = field(default_factory=list)
+    sha256: str = ""
+    seed: int | None = None
+    worker: str = ""
+    resumed: bool = False  # the row came from the journal of an earlier run
 
     @property
     def score(self) -> int:
@@ -93,21 +101,6 @@ def find_submissions(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _kill_tree(pid: int) -> None:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        procs = parent.children(recursive=True) + [parent]
-    except psutil.NoSuchProcess:
-        return
-    for proc in procs:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-
-
 def infer_lab(files: list[Path]) -> tuple[Counter[str], int]:
     """Which labs ``files`` say they are (metadata, name, check cells): ``(votes per lab,
     notebooks)``, where ``notebooks`` counts the files that are notebooks at all."""
@@ -124,35 +117,6 @@ def infer_lab(files: list[Path]) -> tuple[Counter[str], int]:
         if lab:
             votes[lab] += 1
     return votes, notebooks
-
-
-def _run_worker(sub: Submission, lab: str | None, seed: int, timeout_s: float,
-                sandbox: bool) -> Submission:
-    cmd = [sys.executable, "-m", "labkit.grading.worker", str(sub.path), "--seed", str(seed),
-           "--setup-timeout", str(timeout_s)] + (["--lab", lab] if lab else [])
-    if not sandbox:
-        cmd.append("--no-sandbox")
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            stdin=subprocess.DEVNULL)
-    try:
-        out, _ = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_tree(proc.pid)
-        proc.communicate()
-        sub.status, sub.message = "timeout", f"did not finish within {timeout_s:g} s"
-        sub.seconds = round(time.monotonic() - start, 1)
-        return sub
-    sub.seconds = round(time.monotonic() - start, 1)
-    lines = [line for line in out.splitlines() if line.strip()]
-    try:
-        row = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        sub.status, sub.message = "error", f"grader worker failed (exit code {proc.returncode})"
-        return sub
-    sub.status, sub.lab, sub.message = row["status"], row.get("lab"), row.get("message", "")
-    sub.results, sub.flags = row.get("results", []), row.get("flags", [])
-    return sub
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -178,7 +142,7 @@ def gradebook_csv(subs: list[Submission]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "file", "lab", *exercise_ids, "total", "max", "percent",
-                     "status", "message", "flags"])
+                     "status", "message", "flags", "seed", "sha256"])
     for s in subs:
         scores = {r["exercise_id"]: r["score"] for r in s.results}
         maxes = {e: 0 for e in exercise_ids}
@@ -189,7 +153,7 @@ def gradebook_csv(subs: list[Submission]) -> str:
         cells = [scores.get(e, 0) if e.startswith(f"{s.lab}.") else "" for e in exercise_ids]
         writer.writerow([spreadsheet_safe(v) for v in (
             s.student, str(s.path), s.lab or "", *cells, s.score, max_total, percent, s.status,
-            s.message, "; ".join(s.flags))])
+            s.message, "; ".join(s.flags), "" if s.seed is None else s.seed, s.sha256)])
     return buffer.getvalue()
 
 
@@ -213,7 +177,11 @@ def feedback_markdown(sub: Submission) -> str:
     lines = [f"# Feedback for {md(sub.student)}", "",
              f"- notebook: {md(sub.path.name)} (lab {md(sub.lab or '?')})",
              f"- status: **{md(sub.status)}**" + (f" — {md(sub.message)}" if sub.message else ""),
-             f"- score: **{sub.score}/{sub.max_score}**", ""]
+             f"- score: **{sub.score}/{sub.max_score}**"]
+    if sub.seed is not None:
+        lines.append(f"- seed of your tests: {sub.seed} (`check(\"ID\", your_function, "
+                     f"seed={sub.seed})` replays them)")
+    lines.append("")
     for r in sub.results:
         mark = {"passed": "✓", "not attempted": "○"}.get(r["status"], "✗")
         lines.append(f"## {mark} {md(r['exercise_id'])}: {r['score']}/{r['max_score']} points")
@@ -261,56 +229,203 @@ def _run_lab(lab: str | None, files: list[Path], log: Any) -> str | None:
     return lab
 
 
+def _apply(sub: Submission, row: dict[str, Any]) -> None:
+    sub.status, sub.lab = row.get("status", "error"), row.get("lab") or sub.lab
+    sub.message = row.get("message", "")
+    sub.results, sub.flags = list(row.get("results", [])), list(row.get("flags", []))
+    sub.seconds = float(row.get("wall_seconds", row.get("seconds", 0.0)) or 0.0)
+    sub.worker = str(row.get("worker", ""))
+
+
+def _hash(sub: Submission) -> bool:
+    """Set the submission's content hash; False (with a status row) when it cannot be
+    graded. The bytes are read again when its task is sent (see :func:`run_tasks`)."""
+    from labkit.grading.engine import MAX_SUBMISSION_BYTES
+    from labkit.grading.journal import content_hash
+
+    try:
+        size = sub.path.stat().st_size
+        if size > MAX_SUBMISSION_BYTES:
+            sub.status = "not a notebook"
+            sub.message = (f"the file is {size / 2**20:.0f} MiB; the grader takes notebooks "
+                           f"up to {MAX_SUBMISSION_BYTES // 2**20} MiB")
+            return False
+        sub.sha256 = content_hash(sub.path.read_bytes())
+    except OSError as exc:
+        sub.status, sub.message = "not a notebook", f"cannot read the file ({exc})"
+        return False
+    return True
+
+
+def _same_files(subs: list[Submission]) -> None:
+    """Flag submissions whose bytes are identical to another student's."""
+    by_hash: dict[str, list[Submission]] = {}
+    for sub in subs:
+        if sub.sha256:
+            by_hash.setdefault(sub.sha256, []).append(sub)
+    for group in by_hash.values():
+        students = sorted({s.student for s in group})
+        if len(students) > 1:
+            for sub in group:
+                others = ", ".join(x for x in students if x != sub.student)
+                sub.flags.append(f"same file as {others}")
+
+
+class _Outputs:
+    """Writes the gradebook (and feedback) of the rows finished so far, atomically."""
+
+    def __init__(self, subs: list[Submission], output: Path, feedback: Path, fmt: str,
+                 every_s: float = 5.0):
+        self.subs, self.output, self.feedback, self.fmt = subs, output, feedback, fmt
+        self.every_s, self._last = every_s, 0.0
+
+    def write(self, *, final: bool = False, force: bool = False) -> None:
+        if not (final or force) and time.monotonic() - self._last < self.every_s:
+            return
+        from labkit.grading.formats import render
+
+        done = [s for s in self.subs if s.status != "pending"]
+        write_text_atomic(self.output, render(done, self.fmt))
+        if final:
+            for sub, path in zip(self.subs, _feedback_paths(self.subs, self.feedback).values()):
+                write_text_atomic(path, feedback_markdown(sub))
+        self._last = time.monotonic()
+
+
 def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
-          feedback: Path | str | None = None, lab: str | None = None, workers: int = 1,
-          timeout_s: float = 600.0, id_pattern: str | None = None, overwrite: bool = False,
-          progress: bool = True, sandbox: bool = True,
+          feedback: Path | str | None = None, lab: str | None = None,
+          workers: int | None = None, scheduler: str | None = None, seed: int | None = None,
+          resume: bool = False, timeout_s: float = 600.0, id_pattern: str | None = None,
+          overwrite: bool = False, progress: bool = True, sandbox: bool = True,
+          fmt: str = "wide", report: Path | str | None = None,
           log: Any = None) -> list[Submission]:
     """Grade submissions into ``output`` (CSV) and ``feedback/`` (Markdown per student).
 
     Every submission is graded as ``lab`` (default: the lab most of them name, reported
-    through ``log``). ``sandbox=False`` runs the students' code without bubblewrap, with a
-    warning; otherwise a missing sandbox is an error that says how to install it.
+    through ``log``), as a task on a LocalCluster of ``workers`` processes (default: one
+    per core) or on the Dask cluster at ``scheduler``. ``seed`` (default 0, or the journal's
+    on ``resume``) fixes every test input; ``resume`` reuses the journal's rows for files
+    graded before. ``fmt`` is the gradebook's layout (:mod:`labkit.grading.formats`):
+    ``"wide"``, ``"long"`` or ``"lms"``. ``report`` also writes the HTML report there.
+    ``sandbox=False`` runs the students' code without bubblewrap, with a warning; otherwise
+    a missing sandbox is an error that says how to install it. Ctrl-C keeps the journal
+    and writes the gradebook of what finished before re-raising ``KeyboardInterrupt``.
     """
+    from labkit.grading.engine import (
+        check_workers,
+        default_workers,
+        grading_client,
+        interrupt_flag,
+        run_tasks,
+    )
+    from labkit.grading.formats import FORMATS
+    from labkit.grading.journal import (
+        Journal,
+        finished_rows,
+        grader_version,
+        journal_path,
+        journal_seed,
+        submission_seed,
+    )
+
     log = log or (lambda text: None)
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2**63):
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     output = Path(output)
     feedback = Path(feedback) if feedback else output.with_name(output.stem + "_feedback")
+    journal_file = journal_path(output)
     files = find_submissions([Path(p) for p in paths])
     if not files:
         raise ValueError(f"no submissions found in {', '.join(map(str, paths))}")
-    subs = [Submission(f, student_id(f, id_pattern)) for f in files]
-    targets = [output, *_feedback_paths(subs, feedback).values()]
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
-                              "it, or choose another -o / --feedback")
     lab = _run_lab(lab, files, log)
+    subs = [Submission(f, student_id(f, id_pattern), status="pending", lab=lab) for f in files]
+    if not (overwrite or resume):
+        targets = [output, journal_file, *_feedback_paths(subs, feedback).values()]
+        existing = [t for t in targets if t.exists()]
+        if journal_file in existing:
+            raise FileExistsError(f"{journal_file} already exists: pass --resume to finish "
+                                  "the run it records, --overwrite to start again, or choose "
+                                  "another -o")
+        if existing:
+            raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
+                                  "it, or choose another -o / --feedback")
+    if seed is None:
+        seed = (journal_seed(journal_file) if resume else None) or 0
     if sandbox:
-        from labkit.grading.sandbox import sandbox_problem
+        if scheduler is None:
+            from labkit.grading.sandbox import sandbox_problem
 
-        problem = sandbox_problem()
-        if problem:
-            raise RuntimeError(f"the grading sandbox does not work here: {problem}")
+            problem = sandbox_problem()
+            if problem:
+                raise RuntimeError(f"the grading sandbox does not work here: {problem}")
     else:
         warnings.warn("grading WITHOUT the sandbox (--no-sandbox): the students' code can read "
                       "and change your files and use the network. Use it only for code you "
                       "trust.", stacklevel=2)
         log("WARNING: grading without the sandbox: submissions can touch your files")
-    seed = secrets.randbelow(2**31)
+
+    reusable = finished_rows(journal_file, lab=lab, run_seed=seed) if resume else {}
+    tasks: dict[str, dict[str, Any]] = {}
+    waiting: dict[str, list[Submission]] = {}
+    token = secrets.token_hex(4)
+    for sub in subs:
+        if not _hash(sub):
+            continue
+        sub.seed = submission_seed(seed, sub.sha256)
+        if sub.sha256 in reusable:
+            _apply(sub, reusable[sub.sha256]["row"])
+            sub.resumed = True
+            continue
+        key = f"labkit-grade-{token}-{sub.sha256[:16]}"
+        waiting.setdefault(key, []).append(sub)
+        tasks.setdefault(key, {"name": sub.path.name, "path": str(sub.path), "sha256": sub.sha256,
+                               "lab": lab, "seed": sub.seed, "timeout_s": timeout_s,
+                               "sandbox": sandbox})
+    if resume:
+        log(f"resuming: {sum(s.resumed for s in subs)} of {len(subs)} submissions are in "
+            f"{journal_file.name} already; grading {sum(map(len, waiting.values()))}")
+    outputs = _Outputs(subs, output, feedback, fmt)
+    version = grader_version()
     from tqdm.auto import tqdm
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_worker, s, lab, seed, timeout_s, sandbox) for s in subs]
-        for _ in tqdm(as_completed(futures), total=len(futures), desc="grading",
-                      unit="nb", disable=not progress):
-            pass
-    for sub, path in zip(subs, _feedback_paths(subs, feedback).values()):
-        write_text_atomic(path, feedback_markdown(sub))
-    write_text_atomic(output, gradebook_csv(subs))
+    with Journal(journal_file, fresh=not resume) as journal, interrupt_flag() as interrupted:
+        try:
+            if tasks:
+                n_workers = min(workers or default_workers(), len(tasks))
+                with grading_client(scheduler=scheduler, workers=n_workers, log=log) as client:
+                    check_workers(client, sandbox=sandbox and scheduler is not None)
+                    bar = tqdm(total=len(tasks), desc="grading", unit="nb", disable=not progress)
+                    for key, row in run_tasks(client, tasks, interrupted=interrupted):
+                        foreign = row.get("labkit") != version
+                        if foreign:  # not journaled: a later --resume grades it again
+                            row = {**row, "status": "error", "results": [], "message": (
+                                f"graded by labkit {row.get('labkit')} on {row.get('worker')}, "
+                                f"not {version}: install the same labkit on every worker")}
+                        for sub in waiting[key]:
+                            _apply(sub, row)
+                            if not (foreign or row.get("retry")):
+                                journal.append({"hash": sub.sha256, "lab": lab, "labkit": version,
+                                                "run_seed": seed, "seed": sub.seed,
+                                                "student": sub.student, "file": str(sub.path),
+                                                "row": row, "time": time.time()})
+                        outputs.write()
+                        bar.update(1)
+                    bar.close()
+        except BaseException:
+            outputs.write(force=True)  # what finished, consistent with the journal
+            raise
+    _same_files(subs)
+    outputs.write(final=True)
+    if report:
+        from labkit.grading.report import write_report
+
+        write_report(subs, Path(report))
     return subs
 
 

@@ -5,13 +5,18 @@ For each ``solutions/NN_topic.ipynb`` the student copy ``notebooks/NN_topic.ipyn
 - has every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block replaced by
   ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the block's indentation;
 - has all outputs and execution counts cleared;
-- carries nbgrader-compatible cell metadata: answer cells ``solution: true``, check cells
-  ``grade: true, locked: true`` with the exercise's points, so nbgrader takes it as it is;
+- carries nbgrader cell metadata (:func:`nbgrader_metadata`): answer cells
+  ``solution: true``, check cells ``grade: true, locked: true`` with the exercise's points,
+  grade ids that nbgrader accepts (letters, digits, ``_`` and ``-``: ``check-02_quantize``), so
+  nbgrader takes it as it is;
 - has its Colab badge (the markdown cell tagged ``colab-badge``) and Colab install cell
   (tagged ``colab-setup``) rendered from :data:`labkit.about.REPOSITORY`, pointing at its own path.
 
-A released notebook records a hash of its cells; a later release refuses to overwrite a
-copy whose cells were edited since (a student's work), unless ``force=True``.
+The release writes the same nbgrader metadata into ``solutions/`` (with the Colab cells),
+so ``solutions/`` is also a valid nbgrader *source* notebook: ``nbgrader generate_assignment``
+makes the same stubs from it. A released notebook records a hash of its cells; a later
+release refuses to overwrite a copy whose cells were edited since (a student's work),
+unless ``force=True``.
 
 Example
 -------
@@ -37,11 +42,10 @@ import nbformat
 
 from labkit import about
 from labkit._io import write_text_atomic
+from labkit.grading.names import CHECK_CALL, NOTEBOOK_NAME
 from labkit.grading.registry import get_exercise
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d\.[A-Za-z_]\w*)["']""")
-NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 BADGE_TAG, SETUP_TAG = "colab-badge", "colab-setup"
 
 
@@ -118,11 +122,47 @@ def cells_hash(nb: nbformat.NotebookNode) -> str:
     return h.hexdigest()[:16]
 
 
+GRADE_ID = re.compile(r"^[a-zA-Z0-9_\-]*$")  # nbgrader's schema for grade_id
+_DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+
+
 def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, **flags: object) -> None:
+    if not GRADE_ID.match(grade_id):
+        raise ReleaseError(f"grade id {grade_id!r} is not valid for nbgrader")
     meta = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
             "solution": False, "task": False}
     meta.update(flags)
     cell.metadata["nbgrader"] = meta
+
+
+def nbgrader_metadata(nb: nbformat.NotebookNode) -> None:
+    """Give ``nb``'s cells nbgrader metadata, in place (any earlier one is replaced).
+
+    A code cell with a solution block is an answer cell (``answer-<function name>``); a
+    cell with check calls is a locked grade cell (``check-02_quantize``) worth the points
+    of its exercises. nbgrader reads a check cell's score from what it shows: an error is
+    0 points, a number is partial credit, anything else full marks (see
+    :func:`labkit.grading.check.check`).
+    """
+    used: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("nbgrader", None)
+        if cell.cell_type != "code":
+            continue
+        found = CHECK_CALL.findall(cell.source)
+        if BEGIN in cell.source:
+            if found:
+                raise ReleaseError(f"cell {index}: a solution cell cannot also be a check cell")
+            names = _DEF.findall(cell.source)
+            grade_id = f"answer-{names[0]}" if names else f"answer-{index:02d}"
+            if grade_id in used:
+                grade_id = f"{grade_id}-{index:02d}"
+            used.add(grade_id)
+            _nbgrader(cell, grade_id, solution=True)
+        elif found:
+            points = sum(get_exercise(ex_id).points for ex_id in found)
+            grade_id = "check-" + "-".join(ex_id.replace(".", "_") for ex_id in found)
+            _nbgrader(cell, grade_id, grade=True, locked=True, points=points)
 
 
 def _header_cells(nb: nbformat.NotebookNode, folder: str, name: str) -> None:
@@ -143,9 +183,11 @@ def _header_cells(nb: nbformat.NotebookNode, folder: str, name: str) -> None:
 
 
 def refresh_solution(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """The solution notebook with its Colab cells re-rendered (outputs untouched)."""
+    """The solution notebook with its Colab cells re-rendered and nbgrader metadata
+    (outputs untouched)."""
     nb = copy.deepcopy(nb)
     _header_cells(nb, "solutions", name)
+    nbgrader_metadata(nb)
     return nb
 
 
@@ -156,19 +198,14 @@ def student_copy(solution: nbformat.NotebookNode, name: str) -> nbformat.Noteboo
         raise ReleaseError(f"{name}: notebook names look like 'NN_topic.ipynb'")
     nb = copy.deepcopy(solution)
     _header_cells(nb, "notebooks", name)
-    for index, cell in enumerate(nb.cells):
-        cell.metadata.pop("nbgrader", None)
+    nbgrader_metadata(nb)
+    for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None
         if BEGIN in cell.source:
             cell.source = strip_solution(cell.source)
-            _nbgrader(cell, f"answer-{index:02d}", solution=True)
-        found = CHECK_CALL.findall(cell.source)
-        if found:
-            points = sum(get_exercise(ex_id).points for ex_id in found)
-            _nbgrader(cell, "check-" + "-".join(found), grade=True, locked=True, points=points)
     nb.metadata["labkit"] = {"lab": match.group(1), "release": cells_hash(nb)}
     nb.metadata.pop("widgets", None)
     return nb

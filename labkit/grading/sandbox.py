@@ -46,6 +46,7 @@ from labkit.grading import wire
 from labkit.grading.inside import REFERENCE_BLOCKED
 
 LABKIT_DIR = Path(__file__).resolve().parents[1]  # the installed labkit package
+SANDBOX_LIB = "/labkit-sandbox"  # where the sandbox's labkit copy is found first
 MEMORY_BYTES = 8 * 2**30  # address space: TensorFlow reserves a lot of it
 TMPFS_BYTES = 256 * 2**20
 FILE_BYTES = 128 * 2**20
@@ -146,7 +147,11 @@ def bwrap_command(labkit_copy: Path, judge_dir: Path, *, uid: int | None) -> lis
             cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--ro-bind-try", "/etc", "/etc"]
     binds = [(root, root) for root in _python_roots() if not str(root).startswith("/usr/")]
+    # the copy goes where this labkit is (covering it) and at SANDBOX_LIB, which comes
+    # first on the sandbox's sys.path: an editable install or PYTHONPATH checkout that is
+    # not bound would otherwise leave the sandbox without labkit
     binds.append((labkit_copy, LABKIT_DIR))
+    binds.append((labkit_copy, Path(SANDBOX_LIB) / "labkit"))
     system = (Path("/usr"), Path("/etc"))
     parents = sorted({p for _, dest in binds for p in dest.parents if p != Path("/")
                       and not any(p == s or s in p.parents for s in system)},
@@ -168,7 +173,9 @@ def bwrap_command(labkit_copy: Path, judge_dir: Path, *, uid: int | None) -> lis
                 "--bounding-set=-all"]
     else:
         cmd += ["--"]
-    return cmd + [sys.executable, "-I", "-B", "-m", "labkit.grading.inside"]
+    start = (f"import sys; sys.path.insert(0, {SANDBOX_LIB!r}); import runpy; "
+             "runpy.run_module('labkit.grading.inside', run_name='__main__', alter_sys=True)")
+    return cmd + [sys.executable, "-I", "-B", "-c", start]
 
 
 def _environment(*, home: str, tmp: str) -> dict[str, str]:

@@ -25,18 +25,34 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from labkit.grading.core import Exercise, Result, run_exercise
+from labkit.grading.names import CHECK_CALL, NOTEBOOK_NAME
 from labkit.grading.program import answer_program, resemblance
 from labkit.grading.registry import lab_exercises
-from labkit.grading.release import CHECK_CALL, NOTEBOOK_NAME
 from labkit.grading.sandbox import Sandbox, SandboxError
 
 SIMILAR = 0.9  # flag an answer this close to labkit's reference (normalised AST)
 
 
-def notebook_lab(nb: nbformat.NotebookNode, path: Path) -> str | None:
+class Notebook(dict):
+    """A notebook read as plain JSON (attribute access like nbformat's NotebookNode).
+
+    The judge reads submissions with :func:`json.loads` rather than nbformat, whose import
+    alone takes seconds (its JSON-schema validator), once per submission.
+    """
+
+    __getattr__ = dict.get
+
+
+def _node(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Notebook({k: _node(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_node(v) for v in value]
+    return value
+
+
+def notebook_lab(nb: Any, path: Path) -> str | None:
     """Which lab a notebook belongs to: release metadata, else file name, else check cells."""
     lab = nb.metadata.get("labkit", {}).get("lab")
     if isinstance(lab, str) and re.fullmatch(r"\d\d", lab):
@@ -53,18 +69,37 @@ def _row(status: str, lab: str | None, message: str = "", **extra: Any) -> dict[
     return {"status": status, "lab": lab, "message": message, "results": [], **extra}
 
 
-def read_submission(path: Path) -> nbformat.NotebookNode:
-    """Parse a notebook file; ``ValueError`` says why it is not one."""
+def read_submission(path: Path) -> Notebook:
+    """Parse a notebook file (format 4; older ones through nbformat's converter);
+    ``ValueError`` says why it is not one. Cell sources are joined into strings."""
     try:
         text = path.read_text(encoding="utf-8")
-        nb = nbformat.reads(text, as_version=4)
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read the file ({exc})") from exc
-    except Exception as exc:  # nbformat raises several kinds for non-notebooks
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise ValueError(f"not a Jupyter notebook ({type(exc).__name__})") from exc
-    if not isinstance(nb.get("cells"), list):
+    if isinstance(raw, dict) and isinstance(raw.get("nbformat"), int) and raw["nbformat"] < 4:
+        import nbformat  # slow to import: only for notebooks older than format 4
+
+        try:
+            raw = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as exc:  # nbformat raises several kinds for broken notebooks
+            raise ValueError(f"not a Jupyter notebook ({type(exc).__name__})") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise ValueError("not a Jupyter notebook (no cells)")
-    return nb
+    if not isinstance(raw.get("metadata", {}), dict):
+        raise ValueError("not a Jupyter notebook (bad metadata)")
+    cells = []
+    for cell in raw["cells"]:
+        if not isinstance(cell, dict):
+            raise ValueError("not a Jupyter notebook (a cell is not an object)")
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(part) for part in source)
+        cells.append({**cell, "cell_type": str(cell.get("cell_type", "")), "source": str(source)})
+    return _node({**raw, "metadata": raw.get("metadata", {}), "cells": cells})
 
 
 def _missing(exercise: Exercise, status: str) -> Result:

@@ -14,7 +14,8 @@
 
 Underneath, each runtime is a :class:`Backend` with four methods — ``load``, ``predict``,
 ``benchmark``, ``describe`` — so another runtime (ONNX Runtime, OpenVINO) plugs in by
-implementing them; :func:`get_backend` gives one by name. The modules, from the bottom:
+implementing them; :func:`get_backend` gives one by name (ONNX Runtime and OpenVINO are
+registered too, notebook 08; their packages load on first use). The modules, from the bottom:
 ``tensors`` (float ↔ quantized I/O, checks), ``report`` (the flatbuffer), ``backend`` (the
 interface, :class:`LatencyStats`), ``litert`` and ``micro`` (the backends), ``bench``
 (benchmarking on any backend). Nothing here imports TensorFlow.
@@ -24,7 +25,7 @@ Example
 >>> get_backend("micro", arena_size=256 * 1024)
 Micro(arena_size=262144)
 >>> sorted(BACKENDS)
-['litert', 'micro']
+['litert', 'micro', 'onnx', 'openvino']
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from labkit.runtime.micro import (
     run_micro,
     runs_on_micro,
 )
+from labkit.runtime.onnx import OnnxRuntime
+from labkit.runtime.openvino import OpenVINO
 from labkit.runtime.report import ModelReport, TensorInfo, describe, gzipped_size_bytes, read_constant
 
 # The float <-> int8 conversion at a model's edges; the grader lists these two as
@@ -50,19 +53,20 @@ from labkit.runtime.report import ModelReport, TensorInfo, describe, gzipped_siz
 from labkit.runtime.tensors import _from_output as _from_output
 from labkit.runtime.tensors import _to_input as _to_input
 
-BACKENDS: dict[str, type[Backend]] = {LiteRT.name: LiteRT, Micro.name: Micro}
+BACKENDS: dict[str, type[Backend]] = {LiteRT.name: LiteRT, Micro.name: Micro,
+                                      OnnxRuntime.name: OnnxRuntime, OpenVINO.name: OpenVINO}
 
 
 def get_backend(name: str, **options: Any) -> Backend:
-    """A new backend by name (``"litert"`` or ``"micro"``), built with its ``options``
+    """A new backend by name (a key of :data:`BACKENDS`), built with its ``options``
     (``batch_size`` for LiteRT, ``arena_size`` for TFLite Micro).
 
     Example
     -------
-    >>> get_backend("onnx")
+    >>> get_backend("tensorrt")
     Traceback (most recent call last):
     ...
-    ValueError: name must be one of 'litert', 'micro', got 'onnx'
+    ValueError: name must be one of 'litert', 'micro', 'onnx', 'openvino', got 'tensorrt'
     """
     if name not in BACKENDS:
         raise ValueError(f"name must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
@@ -71,7 +75,8 @@ def get_backend(name: str, **options: Any) -> Backend:
 
 __all__ = [
     "BACKENDS", "DEFAULT_MICRO_ARENA_BYTES", "Backend", "BackendError", "LatencyStats", "LiteRT",
-    "Micro", "MicroError", "arena_bytes", "MicroSupport", "ModelReport", "TensorInfo", "benchmark",
-    "benchmark_models", "describe", "evaluate", "get_backend", "gzipped_size_bytes", "predict",
+    "Micro", "MicroError", "MicroSupport", "ModelReport", "OnnxRuntime", "OpenVINO", "TensorInfo",
+    "arena_bytes", "benchmark", "benchmark_models", "describe", "evaluate", "get_backend",
+    "gzipped_size_bytes", "predict",
     "read_constant", "run_micro", "runs_on_micro",
 ]
