@@ -1,4 +1,9 @@
-"""Exercises of notebook 02_quantization: affine quantization by hand, then a real int8 model.
+"""Exercises of notebook 02_quantization: affine quantization by hand, then real converters —
+the syllabus' dynamic-range call on a SavedModel folder and a full-integer model.
+
+``02.convert_dynamic_range`` takes the *path* of a SavedModel folder: the test writes the folder
+and passes ``ctx.file_for_student(folder)``, which is the folder itself in the notebook and a
+read-only copy under ``/judge`` in the batch grader's sandbox.
 
 References live in :mod:`labkit.quantization`. The integer codes a student returns are
 compared exactly, except where the unrounded value sits on a .5 tie (within float32's
