@@ -6,15 +6,16 @@ Pure numpy (fast to test, no TensorFlow):
   :func:`diagnose_fit`: the reference answers of the notebook's exercises;
 - :func:`learning_curves`: synthetic loss curves of each regime, for tests and plots.
 
-TensorFlow glue (imported on first call through :mod:`labkit._tf`):
+TensorFlow glue (imported on first call through :mod:`labkit._tf`); the models and the
+training loop live in :mod:`labkit.models` and :mod:`labkit.training`:
 
-- :func:`build_mlp`, :func:`build_cnn`: the models of the capacity sweep;
-  :func:`random_shift`: the data augmentation; :func:`subset`: a smaller training set;
-- :func:`train`: a small, fast training loop that returns a :class:`Run` with its
-  per-epoch history; :func:`keras_early_stopping_epoch` drives the real Keras
-  ``EarlyStopping`` callback on a list of losses;
-- :func:`plot_learning_curves`, :func:`show_run_explorer`, :func:`markdown_table`: figures,
-  the run explorer widget and tables.
+- :func:`keras_early_stopping_epoch` drives the real Keras ``EarlyStopping`` callback on a
+  list of losses;
+- judging runs on held-out data: :func:`held_out_correct`, :func:`compare_runs` (Wilson
+  intervals and the exact McNemar test of :mod:`labkit.stats`), :func:`confidence` (why
+  validation loss and accuracy can disagree);
+- :func:`run_verdict`, :func:`show_run_explorer`: the diagnosis of a run, and the run
+  explorer widget.
 
 Example
 -------
@@ -345,34 +346,64 @@ def keras_early_stopping_epoch(val_loss: Sequence[float], patience: int,
 
 
 # ----------------------------------------------------------------------------------------
-# Models and training (TensorFlow)
+# Judging a run on held-out data (TensorFlow for the predictions, labkit.stats for verdicts)
 # ----------------------------------------------------------------------------------------
 
 
+def _logits(run: Run, x: np.ndarray) -> np.ndarray:
+    if run.model is None:
+        raise ValueError(f"run {run.name!r} has no model; judge runs made by training.train")
+    out = [np.asarray(run.model(x[i:i + 8192], training=False)) for i in range(0, len(x), 8192)]
+    return np.concatenate(out)
 
 
+def held_out_correct(run: Run, data: Dataset, split: str = "test") -> np.ndarray:
+    """Boolean vector: True where the run's final model classifies a sample of ``split``
+    (``"val"`` or ``"test"``) right. The input of :func:`labkit.stats.accuracy` and
+    :func:`labkit.stats.compare`."""
+    _check_dataset(data)
+    check_choice(split, "split", ("val", "test"))
+    x, y = getattr(data, "x_" + split), getattr(data, "y_" + split)
+    return np.argmax(_logits(run, x), axis=-1) == y
 
 
+def compare_runs(a: Run, b: Run, data: Dataset, split: str = "test") -> Any:
+    """Run ``a`` against run ``b`` on the same held-out samples: both accuracies with their
+    Wilson intervals, the paired difference and the exact McNemar test
+    (:func:`labkit.stats.compare`; ``stats.verdict(result, above=0.0)`` says whether ``a``
+    beats ``b``)."""
+    from labkit import stats
+
+    return stats.compare(held_out_correct(a, data, split), held_out_correct(b, data, split),
+                         names=(a.name, b.name))
 
 
-
-
-
-
-
-
+def confidence(run: Run, data: Dataset, split: str = "val") -> dict[str, float]:
+    """How sure the run's final model is: the mean probability it gives its predicted class
+    on the samples it gets ``right`` and on those it gets ``wrong``, and the mean
+    cross-entropy (nats) of each group. An overconfident model is sure of its mistakes: its
+    loss grows with the confidence of its wrong answers even when its accuracy does not
+    drop."""
+    _check_dataset(data)
+    check_choice(split, "split", ("val", "test"))
+    x, y = getattr(data, "x_" + split), getattr(data, "y_" + split)
+    logits = _logits(run, x)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    predicted = np.argmax(log_p, axis=1)
+    right = predicted == y
+    top = np.exp(log_p.max(axis=1))
+    nll = -log_p[np.arange(len(y)), y]
+    return {"right": float(top[right].mean()) if right.any() else float("nan"),
+            "wrong": float(top[~right].mean()) if (~right).any() else float("nan"),
+            "loss_right": float(nll[right].mean()) if right.any() else float("nan"),
+            "loss_wrong": float(nll[~right].mean()) if (~right).any() else float("nan"),
+            "error_rate": float(np.mean(~right))}
 
 
 # ----------------------------------------------------------------------------------------
 # Figures and the run explorer
 # ----------------------------------------------------------------------------------------
-
-
-
-
-
-
-
 
 
 def run_verdict(run: Run) -> str:

@@ -13,8 +13,10 @@ Pure numpy (no TensorFlow), the math of notebook 03's exercises:
 TensorFlow glue (imported on first call) for the course's tf_keras models:
 
 - one-shot pruning without fine-tuning: :func:`prune_model`, :func:`accuracy_vs_sparsity`,
+  :func:`outcomes_vs_sparsity` (which samples are right, for intervals and paired tests),
   :func:`sensitivity_scan`, :func:`sparsity_plan`, :func:`kernel_sparsity`;
-- tfmot: :func:`polynomial_schedule`, :func:`schedule_trace`, :func:`prune_and_fine_tune`
+- tfmot: :func:`prune_with_tfmot` (exercise 03: the wrapped model, ready to fine-tune),
+  :func:`polynomial_schedule`, :func:`schedule_trace`, :func:`prune_and_fine_tune`
   (``prune_low_magnitude`` + ``UpdatePruningStep`` + ``strip_pruning``, masks updated every
   ``frequency`` steps) and :func:`prune_m_by_n_and_fine_tune` (``sparsity_m_by_n=(2, 4)``);
 - filters: :func:`filters_to_keep` and :func:`remove_filters`, which builds a smaller model;
@@ -436,9 +438,36 @@ def prune_model(model: Any, sparsity: float | Mapping[str, float], *, scope: str
 def _progress(iterable: Iterable[Any], desc: str, show: bool, total: int) -> Iterable[Any]:
     if not show:
         return iterable
-    from tqdm.auto import tqdm
+    from labkit.widgets import progress
 
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    return progress(iterable, desc=desc, total=total)
+
+
+def _correct(model: Any, x: Any, y: Any, batch_size: int = 1024) -> np.ndarray:
+    x, y = np.asarray(x, dtype=np.float32), np.asarray(y)
+    hits = [np.argmax(np.asarray(model.predict_on_batch(x[i:i + batch_size])), axis=-1)
+            == y[i:i + batch_size] for i in range(0, len(x), batch_size)]
+    return np.concatenate(hits)
+
+
+def outcomes_vs_sparsity(model: Any, x: Any, y: Any, sparsities: Sequence[float], *,
+                         scope: str = "layer", layers: Iterable[str] | None = None,
+                         progress: bool = True) -> np.ndarray:
+    """Which samples ``model`` pruned one-shot (no fine-tuning) at each sparsity gets right.
+
+    Returns a boolean array ``(len(sparsities), len(y))``: the input of
+    :func:`labkit.stats.accuracy` (one row) and :func:`labkit.stats.compare` (two rows, or a
+    row against the dense model's outcomes). See :func:`prune_model` for ``scope`` and
+    ``layers``.
+    """
+    names = _layer_names(model, layers)
+    sparsities = _check_sparsities(sparsities)
+    work = clone(model)
+    rows = []
+    for s in _progress(sparsities, f"one-shot pruning ({scope})", progress, len(sparsities)):
+        _set_kernels(work, _pruned_kernels(model, s, scope, names))
+        rows.append(_correct(work, x, y))
+    return np.asarray(rows)
 
 
 def accuracy_vs_sparsity(model: Any, x: Any, y: Any, sparsities: Sequence[float], *,
@@ -447,16 +476,11 @@ def accuracy_vs_sparsity(model: Any, x: Any, y: Any, sparsities: Sequence[float]
     """Accuracy of ``model`` pruned one-shot (no fine-tuning) at each sparsity.
 
     See :func:`prune_model` for ``scope`` and ``layers``. Returns a float array, one
-    accuracy (fraction) per sparsity.
+    accuracy (fraction) per sparsity; :func:`outcomes_vs_sparsity` keeps which samples were
+    right, for intervals and paired tests.
     """
-    names = _layer_names(model, layers)
-    sparsities = _check_sparsities(sparsities)
-    work = clone(model)
-    accuracies = []
-    for s in _progress(sparsities, f"one-shot pruning ({scope})", progress, len(sparsities)):
-        _set_kernels(work, _pruned_kernels(model, s, scope, names))
-        accuracies.append(accuracy(work, x, y))
-    return np.asarray(accuracies)
+    return outcomes_vs_sparsity(model, x, y, sparsities, scope=scope, layers=layers,
+                                progress=progress).mean(axis=1)
 
 
 def sensitivity_scan(model: Any, x: Any, y: Any, sparsities: Sequence[float], *,
@@ -566,6 +590,61 @@ def schedule_trace(schedule: Any, num_steps: int) -> np.ndarray:
             current = float(target)
         trace[step] = current
     return trace
+
+
+PRUNING_FREQUENCY = 10  # mask updates every 10 steps: tfmot's default (100) is too rare here
+
+
+def prune_with_tfmot(model: Any, target_sparsity: float, end_step: int) -> Any:
+    """Wrap a copy of ``model`` for pruning with tfmot, ready to fine-tune (exercise 03).
+
+    Every Conv2D and Dense layer except the first of them (``conv1``: few weights, and
+    the raw input flows through it) is wrapped with ``prune_low_magnitude`` and a
+    ``PolynomialDecay`` schedule from sparsity 0 at step 0 to ``target_sparsity`` at
+    ``end_step``, with masks updated every :data:`PRUNING_FREQUENCY` steps. The result is
+    *not* trained and *not* stripped: fit it with the ``UpdatePruningStep`` callback for at
+    least ``end_step`` steps, then ``strip_pruning``.
+
+    Parameters
+    ----------
+    model : tf_keras.Model
+        A trained model; it is not changed (the wrapped copy starts from its weights).
+    target_sparsity : float in [0, 1)
+        Sparsity of each wrapped kernel once ``end_step`` steps have run.
+    end_step : int
+        The step at which the schedule reaches ``target_sparsity``: a multiple of
+        :data:`PRUNING_FREQUENCY`, so that a mask update falls on it.
+
+    Returns
+    -------
+    tf_keras.Model
+        The wrapped copy (uncompiled).
+
+    Raises
+    ------
+    ValueError
+        If ``target_sparsity`` is not in [0, 1) or ``end_step`` is not a positive multiple
+        of :data:`PRUNING_FREQUENCY`.
+    """
+    keras = _check_model(model)
+    target_sparsity = check_sparsity(target_sparsity, "target_sparsity")
+    end_step = check_int(end_step, "end_step", low=PRUNING_FREQUENCY)
+    if end_step % PRUNING_FREQUENCY:
+        raise ValueError(f"end_step must be a multiple of {PRUNING_FREQUENCY} (the mask update "
+                         f"frequency), so that the last update reaches the target; got {end_step}")
+    from labkit._tf import load_tfmot, quiet_native_stderr
+
+    sparsity = load_tfmot().sparsity.keras
+    schedule = sparsity.PolynomialDecay(initial_sparsity=0.0, final_sparsity=target_sparsity,
+                                        begin_step=0, end_step=end_step,
+                                        frequency=PRUNING_FREQUENCY)
+    wrapped_names = set(prunable_layers(model)[1:])
+    base = clone(model)
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return keras.models.clone_model(
+            base, clone_function=lambda layer: (sparsity.prune_low_magnitude(
+                layer, pruning_schedule=schedule) if layer.name in wrapped_names else layer))
 
 
 def _fine_tune_wrapped(model: Any, x: Any, y: Any, wrap: Mapping[str, Any], *,
@@ -808,37 +887,63 @@ def tflite_weight_sparsity(model_bytes: bytes) -> dict[str, float]:
 
 
 def plot_masked_kernels(kernel: Any, sparsities: Sequence[float], accuracies: Sequence[float],
-                        *, show: Sequence[float], layer: str = "kernel") -> Any:
+                        *, show: Sequence[float], layer: str = "kernel",
+                        crop: tuple[int, int] | None = None,
+                        accuracy_of: str = "every layer pruned to that sparsity") -> Any:
     """Static panels: the kernel magnitude-pruned at each sparsity in ``show`` (pruned weights
-    white), titled with the accuracy at that sparsity from the precomputed curve."""
+    white), titled with the accuracy at that sparsity from the precomputed curve.
+
+    ``crop=(inputs, filters)`` draws only the first input channels and filters of a Conv2D
+    kernel, large enough to see each ``kh × kw`` tile, outlined; the mask is still the one
+    of the whole kernel.
+    """
     import matplotlib.pyplot as plt
 
     lookup = dict(zip([round(s, 6) for s in _check_sparsities(sparsities)], accuracies))
-    fig, axes = plt.subplots(1, len(show), figsize=(3.3 * len(show) + 1.0, 3.2), squeeze=False,
+    fig, axes = plt.subplots(1, len(show), figsize=(3.3 * len(show) + 1.0, 3.4), squeeze=False,
                              layout="constrained")
     for ax, s in zip(axes[0], show):
-        image = _draw_masked(ax, kernel, s, lookup.get(round(s, 6)))
+        image = _draw_masked(ax, kernel, s, lookup.get(round(s, 6)), crop)
     fig.colorbar(image, ax=axes[0].tolist(), label="|weight|", shrink=0.9)
-    fig.suptitle(f"{layer}: |weight| after magnitude pruning (white = pruned); accuracy with every "
-                 "layer pruned to that sparsity")
+    part = f" (first {crop[0]} input channels × first {crop[1]} filters)" if crop else ""
+    fig.suptitle(f"{layer}{part}: |weight| after magnitude pruning (white = pruned); accuracy "
+                 f"with {accuracy_of}")
     return fig
 
 
-def _draw_masked(ax: Any, kernel: Any, sparsity: float, accuracy: float | None) -> Any:
+def _draw_masked(ax: Any, kernel: Any, sparsity: float, accuracy: float | None,
+                 crop: tuple[int, int] | None = None) -> Any:
     pruned, mask = magnitude_prune(kernel, sparsity)
+    if crop is not None and np.ndim(kernel) == 4:
+        n_in, n_out = crop
+        kernel, pruned, mask = (a[:, :, :n_in, :n_out] for a in (np.asarray(kernel), pruned, mask))
     image = np.where(kernel_image(mask) > 0, np.abs(kernel_image(pruned)), np.nan)
     handle = ax.imshow(image, cmap="viridis", interpolation="nearest", aspect="auto",
                        vmin=0, vmax=float(np.abs(kernel).max()))
     acc = f", accuracy {accuracy:.1%}" if accuracy is not None else ""
     ax.set_title(f"sparsity {sparsity:.0%}{acc}", fontsize=9)
-    ax.set_xlabel("output channel × kernel column")
-    ax.set_ylabel("input channel × kernel row")
+    if crop is not None and np.ndim(kernel) == 4:
+        kh, kw, c_in, c_out = np.shape(kernel)
+        for row in range(1, c_in):
+            ax.axhline(row * kh - 0.5, color="k", lw=1)
+        for col in range(1, c_out):
+            ax.axvline(col * kw - 0.5, color="k", lw=1)
+        ax.set_xticks(np.arange(c_out) * kw + (kw - 1) / 2, [str(j) for j in range(c_out)])
+        ax.set_yticks(np.arange(c_in) * kh + (kh - 1) / 2, [str(i) for i in range(c_in)])
+        ax.set_xlabel(f"filter (each tile: one {kh}×{kw} slice)")
+        ax.set_ylabel("input channel")
+    else:
+        ax.set_xlabel("output channel × kernel column")
+        ax.set_ylabel("input channel × kernel row")
     return handle
 
 
 def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequence[float], *,
-                      layer: str = "kernel", interactive: bool | None = None) -> None:
-    """A slider over the precomputed ``sparsities``: the masked kernel and the accuracy curve.
+                      layer: str = "kernel", crop: tuple[int, int] | None = None,
+                      accuracy_of: str = "every layer pruned to that sparsity, no fine-tuning",
+                      interactive: bool | None = None) -> None:
+    """A slider over the precomputed ``sparsities``: the masked kernel (``crop`` as in
+    :func:`plot_masked_kernels`) and the accuracy curve.
 
     Headless (see :func:`labkit.widgets.explore`) it draws 50 % and the largest sparsity.
     """
@@ -850,14 +955,14 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
     acc = np.asarray(accuracies, dtype=float)
 
     def draw(sparsity: float) -> None:
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
-        image = _draw_masked(left, kernel, sparsity, float(acc[grid.index(sparsity)]))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+        image = _draw_masked(left, kernel, sparsity, float(acc[grid.index(sparsity)]), crop)
         fig.colorbar(image, ax=left, label="|weight|")
         left.set_title(f"{layer} at {left.get_title()} (white = pruned)", fontsize=9)
         right.plot(np.array(grid) * 100, acc * 100, marker="o", markersize=3)
         right.axvline(sparsity * 100, color="tab:red", linestyle="--")
-        right.set(title="every layer pruned to that sparsity, no fine-tuning",
-                  xlabel="sparsity (% of weights removed)", ylabel="test accuracy (%)")
+        right.set(title=accuracy_of, xlabel="sparsity (% of weights removed)",
+                  ylabel="test accuracy (%)")
         fig.tight_layout()
         plt.show()
 
@@ -870,9 +975,10 @@ def sparsity_explorer(kernel: Any, sparsities: Sequence[float], accuracies: Sequ
 __all__ = [
     "accuracy_vs_sparsity", "check_sparsity", "convert_sparse_encoding", "filters_to_keep",
     "global_threshold", "is_m_by_n_sparse", "kernel_image", "kernel_sparsity",
-    "magnitude_prune", "plot_masked_kernels", "polynomial_schedule", "prunable_layers",
-    "prune_and_fine_tune", "prune_filters", "prune_m_by_n_and_fine_tune", "prune_model",
-    "rank_filters_l1", "remove_filters", "schedule_trace", "sensitivity_scan", "sparsity_explorer",
-    "sparsity_plan", "steps_per_epoch", "tflite_weight_sparsity", "threshold_prune",
-    "total_sparsity", "zero_fraction",
+    "magnitude_prune", "outcomes_vs_sparsity", "plot_masked_kernels", "polynomial_schedule",
+    "prunable_layers", "prune_and_fine_tune", "prune_filters", "prune_m_by_n_and_fine_tune",
+    "prune_model", "prune_with_tfmot", "PRUNING_FREQUENCY", "rank_filters_l1", "remove_filters",
+    "schedule_trace", "sensitivity_scan", "sparsity_explorer", "sparsity_plan",
+    "steps_per_epoch", "tflite_weight_sparsity", "threshold_prune", "total_sparsity",
+    "zero_fraction",
 ]

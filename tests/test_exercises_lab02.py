@@ -10,7 +10,7 @@ from labkit import quantization as lq
 from labkit.grading.core import run_exercise
 from labkit.grading.registry import get_exercise, lab_exercises
 
-SEEDS = (0, 1, 2, 3)
+SEEDS = range(50)  # every typical mistake must lose points on every one of them
 
 
 def _score(exercise_id, fn, seed):
@@ -24,10 +24,10 @@ def _assert_caught(exercise_id, fn):
         assert result.status == "failed" and result.message, result
 
 
-def test_lab02_registers_the_five_exercises():
+def test_lab02_registers_the_six_exercises():
     ids = [e.id for e in lab_exercises("02")]
     assert ids == ["02.choose_qparams", "02.quantize", "02.dequantize",
-                   "02.quantize_per_channel", "02.convert_int8"]
+                   "02.quantize_per_channel", "02.convert_int8", "02.convert_dynamic_range"]
 
 
 @pytest.mark.parametrize("exercise_id", ["02.choose_qparams", "02.quantize", "02.dequantize",
@@ -208,6 +208,28 @@ def _converter(model, configure):
         return converter.convert()
 
 
+_CONVERTED: dict = {}  # the mistakes below are deterministic converters: their bytes are cached,
+# so the 50 seeds exercise the judge's tests rather than the converter's speed
+
+
+def _memoized(fn):
+    def answer(*args):
+        key = (fn, *(a if isinstance(a, str) else _digest(a) for a in args))
+        if key not in _CONVERTED:
+            _CONVERTED[key] = fn(*args)
+        return _CONVERTED[key]
+    return answer
+
+
+def _digest(value):
+    import hashlib
+
+    digest = hashlib.sha256()
+    for w in (value.get_weights() if hasattr(value, "get_weights") else [np.asarray(value)]):
+        digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest()
+
+
 def test_convert_int8_reference_scores_full_marks():
     result = _score("02.convert_int8", unguarded(lq.convert_int8), 0)
     assert result.score == result.max_score == 4, result.message
@@ -237,8 +259,114 @@ def test_convert_int8_float_io_is_caught():
     assert "input and output" in result.message
 
 
+def _int8_dynamic(model, x_calib):
+    def configure(c, tf):
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+    return _converter(model, configure)
+
+
+def _int8_float_io(model, x_calib):
+    def configure(c, tf):
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+        c.representative_dataset = lambda: ([s[None]] for s in x_calib)
+        c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    return _converter(model, configure)
+
+
+def _int8_uncalibrated(model, x_calib):  # calibrates on zeros instead of x_calib
+    def configure(c, tf):
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+        c.representative_dataset = lambda: ([np.zeros_like(s[None])] for s in x_calib[:20])
+        c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        c.inference_input_type = c.inference_output_type = tf.int8
+    return _converter(model, configure)
+
+
+INT8_MISTAKES = {"dynamic range only": _memoized(_int8_dynamic),
+                 "float input and output": _memoized(_int8_float_io),
+                 "calibrated on zeros": _memoized(_int8_uncalibrated),
+                 "returns a path": lambda m, x: "model.tflite"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistake", INT8_MISTAKES)
+def test_convert_int8_mistakes_lose_points_on_every_seed(mistake):
+    _assert_caught("02.convert_int8", INT8_MISTAKES[mistake])
+
+
 @pytest.mark.parametrize("wrong", [lambda m, x: "model.tflite", lambda m, x: None],
                          ids=["path", "none"])
 def test_convert_int8_non_bytes_scores_zero(wrong):
     result = _score("02.convert_int8", wrong, 0)
     assert result.score == 0 and result.stage == "type", result
+
+
+# --------------------------------------------------------------------------------------
+# convert_dynamic_range (the syllabus' snippet, from a SavedModel folder; slow: every test
+# runs the student's converter, and the typical mistakes run on 50 seeds)
+# --------------------------------------------------------------------------------------
+
+def _from_saved_model(configure):
+    @_memoized
+    def convert_dynamic_range(saved_model_dir):
+        import warnings
+
+        from labkit._tf import load, quiet_native_stderr
+
+        tf, _ = load()
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+        configure(converter, tf)
+        with quiet_native_stderr(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return converter.convert()
+    return convert_dynamic_range
+
+
+def _optimize(flag):
+    return lambda c, tf: setattr(c, "optimizations", [getattr(tf.lite.Optimize, flag)])
+
+
+def _float16(c, tf):
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.target_spec.supported_types = [tf.float16]
+
+
+def _calibrated(c, tf):  # a made-up representative dataset: int8 activations
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.representative_dataset = lambda: ([np.full((1, 8, 8, 1), v, np.float32)]
+                                        for v in np.linspace(0, 1, 20))
+
+
+def _full_int8(c, tf):
+    _calibrated(c, tf)
+    c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    c.inference_input_type = c.inference_output_type = tf.int8
+
+
+DYNAMIC_MISTAKES = {
+    "no optimizations flag (a float32 model)": _from_saved_model(lambda c, tf: None),
+    "wrong flag: EXPERIMENTAL_SPARSITY": _from_saved_model(_optimize("EXPERIMENTAL_SPARSITY")),
+    "float16 supported types": _from_saved_model(_float16),
+    "a representative dataset (int8 activations)": _from_saved_model(_calibrated),
+    "full integer with int8 input and output": _from_saved_model(_full_int8),
+    "returns the path of a file": lambda saved_model_dir: saved_model_dir + "/model.tflite",
+}
+
+
+@pytest.mark.slow
+def test_convert_dynamic_range_reference_scores_full_marks():
+    for seed in range(3):
+        result = _score("02.convert_dynamic_range", unguarded(lq.convert_dynamic_range), seed)
+        assert result.score == result.max_score == 4, result.message
+
+
+def test_convert_dynamic_range_syllabus_snippet_scores_full_marks():
+    snippet = _from_saved_model(_optimize("DEFAULT"))
+    result = _score("02.convert_dynamic_range", snippet, 0)
+    assert result.score == 4, result.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistake", DYNAMIC_MISTAKES)
+def test_convert_dynamic_range_mistakes_lose_points_on_every_seed(mistake):
+    _assert_caught("02.convert_dynamic_range", DYNAMIC_MISTAKES[mistake])

@@ -1,9 +1,14 @@
-"""Exercises of notebook 02_quantization: affine quantization by hand, then a real int8 model.
+"""Exercises of notebook 02_quantization: affine quantization by hand, then real converters —
+the syllabus' dynamic-range call on a SavedModel folder and a full-integer model.
+
+``02.convert_dynamic_range`` takes the *path* of a SavedModel folder: the test writes the folder
+and passes ``ctx.file_for_student(folder)``, which is the folder itself in the notebook and a
+read-only copy under ``/judge`` in the batch grader's sandbox.
 
 References live in :mod:`labkit.quantization`. The integer codes a student returns are
-compared exactly, except where the unrounded value sits on a .5 tie (within 1e-6), where
-either neighbour is accepted: float32 and float64 arithmetic may round such a value
-differently.
+compared exactly, except where the unrounded value sits on a .5 tie (within float32's
+precision), where either neighbour is accepted: float32 and float64 arithmetic may round
+such a value differently.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ def _expect_codes(ctx: TestContext, got: Any, expected: np.ndarray, unrounded: n
         comparable = False
     if comparable:
         frac = np.abs(unrounded - np.floor(unrounded))
-        tie = (np.abs(frac - 0.5) < 1e-6) & (np.abs(arr.astype(np.float64) - expected) <= 1)
+        near = 1e-6 + 4e-7 * np.abs(unrounded)  # float32 arithmetic is exact to ~6e-8 relative
+        tie = (np.abs(frac - 0.5) < near) & (np.abs(arr.astype(np.float64) - expected) <= 1)
         expected = np.where(tie, arr, expected)
     ctx.expect_array(got, expected, what=what, rtol=0, atol=0, kind="i", hint=hint)
 
@@ -318,6 +324,91 @@ def _int8_accuracy(ctx: TestContext) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# 02.convert_dynamic_range: the syllabus' snippet, from a SavedModel folder
+# --------------------------------------------------------------------------------------
+
+_DR_HINT = ("converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir); "
+            "converter.optimizations = [tf.lite.Optimize.DEFAULT]; return converter.convert() "
+            "— no representative dataset, no other setting.")
+
+
+@functools.lru_cache(maxsize=1)
+def _saved_model_dir() -> str:
+    """The tiny digits CNN saved as a SavedModel folder (once per process)."""
+    import tempfile
+
+    from labkit._tf import load, quiet_native_stderr
+
+    tf, _ = load()
+    weights, *_ = _tiny_digits_setup()
+    model = _tiny_model()
+    model.set_weights(weights)
+    folder = tempfile.mkdtemp(prefix="labkit-savedmodel-")
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tf.saved_model.save(model, folder)
+    return folder
+
+
+def _student_dynamic(ctx: TestContext) -> tuple[bytes, Any]:
+    from labkit._tf import quiet_native_stderr
+
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = ctx.student(ctx.file_for_student(_saved_model_dir()))
+    if got is None:
+        raise Mismatch("type", "convert_dynamic_range returned None; expected the bytes of a "
+                       ".tflite model — did you forget `return converter.convert()`?")
+    if not isinstance(got, (bytes, bytearray)):
+        raise Mismatch("type", f"convert_dynamic_range returned {type(got).__name__}; expected "
+                       "bytes", "Return what converter.convert() gives you (do not save it).")
+    try:
+        return bytes(got), runtime.describe(bytes(got))
+    except ValueError as exc:
+        raise Mismatch("type", f"the returned bytes are not a .tflite model ({exc})") from None
+
+
+def _dynamic_valid(ctx: TestContext) -> None:
+    _student_dynamic(ctx)
+
+
+def _dynamic_weights(ctx: TestContext) -> None:
+    """The converter quantizes weight tensors of 1,024 values or more (smaller ones, such as
+    the first convolution's 72 weights, stay float32); none may be float16."""
+    _, report = _student_dynamic(ctx)
+    large = {t.dtype for t in report.constants if len(t.shape) >= 2 and np.prod(t.shape) >= 1024}
+    weights = sorted(large | ({"float16"} & report.weight_dtypes))
+    if weights != ["int8"]:
+        hint = ("float16 weights come from target_spec.supported_types = [tf.float16]: leave it "
+                "out." if "float16" in weights else _DR_HINT)
+        raise Mismatch("values", f"the model stores its large weight tensors as {weights}; "
+                       "dynamic-range quantization stores them as int8", hint)
+
+
+def _dynamic_activations(ctx: TestContext) -> None:
+    _, report = _student_dynamic(ctx)
+    types = (report.inputs[0].dtype, report.outputs[0].dtype)
+    int8_tensors = (report.tensors_by_dtype.get("int8", 0)
+                    - sum(t.dtype == "int8" for t in report.constants))
+    if types != ("float32", "float32") or int8_tensors > 0:
+        raise Mismatch("values", f"input and output are {types} and {int8_tensors} activation "
+                       "tensors are int8; dynamic range keeps float32 activations, input and "
+                       "output (kernels quantize them on the fly)",
+                       "No representative_dataset, no TFLITE_BUILTINS_INT8, no int8 "
+                       "inference types: that is full-integer quantization.")
+
+
+def _dynamic_accuracy(ctx: TestContext) -> None:
+    model_bytes, _ = _student_dynamic(ctx)
+    *_, x_held, y_held, float_acc = _tiny_digits_setup()
+    acc = runtime.evaluate(model_bytes, x_held, y_held)
+    if acc < float_acc - 0.015:
+        raise Mismatch("values", f"held-out accuracy {100 * acc:.1f}% is more than 1.5 points "
+                       f"below the float model's {100 * float_acc:.1f}%: is this the model of "
+                       "the folder you were given?", _DR_HINT)
+
+
+# --------------------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------------------
 
@@ -385,5 +476,20 @@ EXERCISES = (
                  time_limit_s=20.0),
         ),
         hint="Use tf.lite.TFLiteConverter.from_keras_model with a representative dataset.",
+    ),
+    Exercise(
+        id="02.convert_dynamic_range",
+        title="The syllabus' converter snippet: dynamic range from a SavedModel",
+        name="convert_dynamic_range",
+        reference=lq.convert_dynamic_range,
+        tests=(
+            Test("returns a .tflite model", 1, _dynamic_valid, time_limit_s=20.0),
+            Test("int8 weights", 1, _dynamic_weights, time_limit_s=20.0),
+            Test("float32 activations, input and output", 1, _dynamic_activations,
+                 time_limit_s=20.0),
+            Test("the model of the folder, as accurate as the float model", 1,
+                 _dynamic_accuracy, time_limit_s=20.0),
+        ),
+        hint=_DR_HINT,
     ),
 )

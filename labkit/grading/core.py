@@ -14,6 +14,10 @@ Every call into student code goes through :class:`Student`, which
 - makes labkit's own references of the lab (and the functions listed as computing the same
   thing) unavailable while the student's code runs.
 
+A test that hands the student a file or a folder (a SavedModel directory) writes it in a
+temporary folder and passes ``ctx.file_for_student(path)``: the same path in the notebook,
+a read-only copy inside the sandbox under the batch grader.
+
 In the notebook (:func:`~labkit.grading.check.check`) the student's function is called
 directly. The batch grader's judge uses :class:`RemoteStudent` instead: the same tests call
 the student's function inside a sandbox, with plain data, so nothing the notebook did can
@@ -39,6 +43,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -161,6 +166,10 @@ class Student:
         with references_blocked(self._exercise.lab, getattr(self.obj, "__globals__", None)):
             return _call_limited(self.obj, args, kwargs, self._time_limit_s)
 
+    def share(self, path: Path) -> str:
+        """The student's function runs in this process: it reads ``path`` where it is."""
+        return str(path)
+
 
 class RemoteStudent:
     """The student's function running in a sandbox (see :mod:`labkit.grading.sandbox`).
@@ -192,6 +201,10 @@ class RemoteStudent:
         except TimeoutError:
             raise StudentError("defining the answers again (after a crash) took too long") from None
 
+    def share(self, path: Path) -> str:
+        """A read-only copy of ``path`` in the sandbox's judge folder; its path inside."""
+        return self._sandbox.share(path)
+
 
 def _remote_exception(exc: Any) -> BaseException:
     if exc.kind == "NotImplementedError":
@@ -222,6 +235,16 @@ class TestContext:
         self.student = student
         self.reference = reference
         self.rng = rng
+
+    def file_for_student(self, path: str | Path) -> str:
+        """The path at which the student's code can read ``path``, a file or a folder the
+        test wrote (a SavedModel directory, a data file): ``path`` itself when the function
+        runs here (``check`` in the notebook), a read-only copy under ``/judge`` in the
+        batch grader's sandbox. Pass the returned string to ``ctx.student``."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist; write it before sharing it")
+        return self.student.share(path)
 
 
 @contextlib.contextmanager

@@ -353,6 +353,19 @@ class Sandbox:
                else f"exited with code {code}")
         return f"the submission's process {how} while {doing}"
 
+    def share(self, path: Path) -> str:
+        """Copy a file or folder the judge wrote into the judge folder (read-only for the
+        sandbox) and return the path the student's code reads it at."""
+        self._saved += 1
+        target = self.judge_dir / f"shared-{self._saved}-{Path(path).name}"
+        if Path(path).is_dir():
+            shutil.copytree(path, target)
+        else:
+            shutil.copy2(path, target)
+        for item in [target, *target.rglob("*")] if target.is_dir() else [target]:
+            item.chmod(0o755 if item.is_dir() else 0o644)
+        return f"/judge/{target.name}" if self.isolate else str(target)
+
     def _save_model(self, model: Any) -> str:
         self._saved += 1
         name = f"arg-{self._saved}.keras"

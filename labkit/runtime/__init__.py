@@ -8,8 +8,9 @@
 - :func:`describe`: what is inside a model file (ops, tensor types, bytes of parameters by
   type, input/output quantization) → :class:`ModelReport`; :func:`read_constant` reads one
   stored tensor; :func:`gzipped_size_bytes` is the size after gzip.
-- :func:`runs_on_micro` and :func:`run_micro`: TFLite Micro, the microcontroller
-  interpreter, which runs float32 and int8 models but refuses dynamic-range and float16 ones.
+- :func:`runs_on_micro`, :func:`run_micro` and :func:`arena_bytes`: TFLite Micro, the
+  microcontroller interpreter, which runs float32 and int8 models but refuses dynamic-range
+  and float16 ones; :func:`arena_bytes` measures the RAM (tensor arena) a model needs.
 
 Underneath, each runtime is a :class:`Backend` with four methods — ``load``, ``predict``,
 ``benchmark``, ``describe`` — so another runtime (ONNX Runtime, OpenVINO) plugs in by
@@ -39,6 +40,7 @@ from labkit.runtime.micro import (
     Micro,
     MicroError,
     MicroSupport,
+    arena_bytes,
     run_micro,
     runs_on_micro,
 )
@@ -74,6 +76,7 @@ def get_backend(name: str, **options: Any) -> Backend:
 __all__ = [
     "BACKENDS", "DEFAULT_MICRO_ARENA_BYTES", "Backend", "BackendError", "LatencyStats", "LiteRT",
     "Micro", "MicroError", "MicroSupport", "ModelReport", "OnnxRuntime", "OpenVINO", "TensorInfo",
-    "benchmark", "benchmark_models", "describe", "evaluate", "get_backend", "gzipped_size_bytes", "predict",
+    "arena_bytes", "benchmark", "benchmark_models", "describe", "evaluate", "get_backend",
+    "gzipped_size_bytes", "predict",
     "read_constant", "run_micro", "runs_on_micro",
 ]

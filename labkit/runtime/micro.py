@@ -6,6 +6,8 @@ It runs float32 and int8 models but refuses dynamic-range and float16 ones.
   size as its option;
 - :func:`runs_on_micro`: whether a model runs, and why not → :class:`MicroSupport`;
 - :func:`run_micro`: outputs on TFLite Micro, which compare directly with LiteRT's;
+- :func:`arena_bytes`: the RAM a model needs on a microcontroller, measured by the
+  interpreter (the tensor arena after one invoke);
 - :class:`MicroError`: the refusal, with the reason.
 
 Example
@@ -18,6 +20,7 @@ MicroSupport(refused: float16 model)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -207,3 +210,36 @@ def run_micro(model_bytes: bytes, x: Any, *, arena_size: int | None = None) -> n
     """
     backend = Micro(arena_size=arena_size)
     return backend.predict(backend.load(model_bytes), x)
+
+
+def arena_bytes(model_bytes: bytes) -> int:
+    """The tensor arena (RAM, bytes) TFLite Micro used for the model, measured.
+
+    Loads the model with a generous arena, runs one ``invoke()`` on zeros and reads what
+    the interpreter's recording allocator reports (``print_allocations``: "Arena allocation
+    total"): activations, the scratch buffers of the kernels and the interpreter's own
+    structures. On a microcontroller this is the RAM to reserve (plus the stack); the model
+    itself stays in flash. "Fits" means both fit.
+
+    Raises
+    ------
+    MicroError
+        If TFLite Micro refuses the model (dynamic-range, float16), with the reason.
+
+    Example
+    -------
+    >>> arena_bytes(model_bytes)  # doctest: +SKIP
+    52480
+    """
+    handle = Micro().load(model_bytes)
+    interp = handle.interpreter
+    for i in range(handle.num_inputs):
+        detail = interp.get_input_details(i)
+        interp.set_input(np.zeros(detail["shape"], detail["dtype"]), i)
+    with capture_native_stderr() as text:
+        interp.invoke()
+        interp.print_allocations()
+    found = re.search(r"Arena allocation total (\d+) bytes", text[0] if text else "")
+    if found is None:
+        raise MicroError("TFLite Micro did not report its arena (print_allocations)")
+    return int(found.group(1))
