@@ -160,6 +160,26 @@ def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", e
     model = build_model()
     opt = _optimizer(keras, optimizer, learning_rate)
     opt.build(model.trainable_variables)
+    measure, one_epoch = _epoch_functions(tf, keras, model, opt, data, batch_size, max_shift)
+    start = time.perf_counter()
+    history = _fit_epochs(keras, model, one_epoch, epochs, callbacks)
+    seconds = time.perf_counter() - start
+    final = {}
+    for split in ("train", "val", "test"):
+        loss, acc = measure(tf.constant(getattr(data, "x_" + split)),
+                            tf.constant(getattr(data, "y_" + split)))
+        final[split + "_loss"], final[split + "_accuracy"] = float(loss), float(acc)
+    n = len(data.x_train)
+    settings = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
+                "learning_rate": learning_rate, "max_shift": max_shift,
+                "train_samples": n, "seed": seed}
+    return Run(name, int(model.count_params()), history, final, seconds, settings, model)
+
+
+def _epoch_functions(tf: Any, keras: Any, model: Any, opt: Any, data: Dataset, batch_size: int,
+                     max_shift: int) -> tuple[Callable[..., Any], Callable[[], Any]]:
+    """``measure(x, y) -> (loss, accuracy)`` in inference mode, and ``one_epoch()``: one
+    shuffled pass as a single TensorFlow graph, returning the four epoch metrics."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     x, y = tf.constant(data.x_train), tf.constant(data.y_train)
     x_val, y_val = tf.constant(data.x_val), tf.constant(data.y_val)
@@ -187,11 +207,16 @@ def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", e
             opt.apply_gradients(zip(grads, model.trainable_variables))
         return measure(x, y) + measure(x_val, y_val)
 
+    return measure, one_epoch
+
+
+def _fit_epochs(keras: Any, model: Any, one_epoch: Callable[[], Any], epochs: int,
+                callbacks: Iterable[Any]) -> dict[str, list[float]]:
+    """Run up to ``epochs`` epochs, telling ``callbacks``; the history of the four metrics."""
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [],
                                        "val_accuracy": []}
     hooks = keras.callbacks.CallbackList(list(callbacks), model=model)
     model.stop_training = False
-    start = time.perf_counter()
     hooks.on_train_begin()
     for epoch in range(epochs):
         logs = {key: float(value) for key, value in zip(history, one_epoch())}
@@ -201,16 +226,7 @@ def train(build_model: Callable[[], Any], data: Dataset, *, name: str = "run", e
         if model.stop_training:
             break
     hooks.on_train_end()
-    seconds = time.perf_counter() - start
-    final = {}
-    for split in ("train", "val", "test"):
-        loss, acc = measure(tf.constant(getattr(data, "x_" + split)),
-                            tf.constant(getattr(data, "y_" + split)))
-        final[split + "_loss"], final[split + "_accuracy"] = float(loss), float(acc)
-    settings = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
-                "learning_rate": learning_rate, "max_shift": max_shift,
-                "train_samples": n, "seed": seed}
-    return Run(name, int(model.count_params()), history, final, seconds, settings, model)
+    return history
 
 
 def subset(data: Dataset, fraction: float, *, seed: int = 0) -> Dataset:

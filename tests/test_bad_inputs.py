@@ -160,7 +160,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.func.__module__.rsplit('.', 1)[-1]}.{self.func.__name__}"
+        return f"{self.func.__module__.removeprefix('labkit.')}.{self.func.__name__}"
 
 
 q, p, f, m, s, v = quantization, pruning, fitting, models, stats, validate
@@ -335,7 +335,8 @@ PAIRS = [(case, arg) for case in CASES for arg in case.bad]
 
 def _public(module: Any) -> set[str]:
     return {name for name, obj in inspect.getmembers(module, inspect.isfunction)
-            if not name.startswith("_") and obj.__module__ == module.__name__}
+            if not name.startswith("_")
+            and (obj.__module__ == module.__name__ or obj.__module__.startswith(module.__name__ + "."))}
 
 
 # --------------------------------------------------------------------------------------

@@ -311,32 +311,10 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     a missing sandbox is an error that says how to install it. Ctrl-C keeps the journal
     and writes the gradebook of what finished before re-raising ``KeyboardInterrupt``.
     """
-    from labkit.grading.engine import (
-        check_workers,
-        default_workers,
-        grading_client,
-        interrupt_flag,
-        run_tasks,
-    )
-    from labkit.grading.formats import FORMATS
-    from labkit.grading.journal import (
-        Journal,
-        finished_rows,
-        grader_version,
-        journal_path,
-        journal_seed,
-        submission_seed,
-    )
+    from labkit.grading.journal import finished_rows, journal_path, journal_seed
 
     log = log or (lambda text: None)
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    if timeout_s <= 0:
-        raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2**63):
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_options(workers=workers, timeout_s=timeout_s, fmt=fmt, seed=seed)
     output = Path(output)
     feedback = Path(feedback) if feedback else output.with_name(output.stem + "_feedback")
     journal_file = journal_path(output)
@@ -346,17 +324,55 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
     lab = _run_lab(lab, files, log)
     subs = [Submission(f, student_id(f, id_pattern), status="pending", lab=lab) for f in files]
     if not (overwrite or resume):
-        targets = [output, journal_file, *_feedback_paths(subs, feedback).values()]
-        existing = [t for t in targets if t.exists()]
-        if journal_file in existing:
-            raise FileExistsError(f"{journal_file} already exists: pass --resume to finish "
-                                  "the run it records, --overwrite to start again, or choose "
-                                  "another -o")
-        if existing:
-            raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
-                                  "it, or choose another -o / --feedback")
+        _refuse_to_overwrite([output, journal_file, *_feedback_paths(subs, feedback).values()],
+                             journal_file)
     if seed is None:
         seed = (journal_seed(journal_file) if resume else None) or 0
+    _check_sandbox(sandbox, scheduler, log)
+    reusable = finished_rows(journal_file, lab=lab, run_seed=seed) if resume else {}
+    tasks, waiting = _plan_tasks(subs, reusable, seed=seed, lab=lab, timeout_s=timeout_s,
+                                 sandbox=sandbox)
+    if resume:
+        log(f"resuming: {sum(s.resumed for s in subs)} of {len(subs)} submissions are in "
+            f"{journal_file.name} already; grading {sum(map(len, waiting.values()))}")
+    outputs = _Outputs(subs, output, feedback, fmt)
+    _run_tasks(tasks, waiting, outputs, journal_file=journal_file, fresh=not resume, lab=lab,
+               seed=seed, workers=workers, scheduler=scheduler, sandbox=sandbox,
+               progress=progress, log=log)
+    _same_files(subs)
+    outputs.write(final=True)
+    if report:
+        from labkit.grading.report import write_report
+
+        write_report(subs, Path(report))
+    return subs
+
+
+def _check_options(*, workers: int | None, timeout_s: float, fmt: str, seed: int | None) -> None:
+    from labkit.grading.formats import FORMATS
+
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2**63):
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def _refuse_to_overwrite(targets: list[Path], journal_file: Path) -> None:
+    existing = [t for t in targets if t.exists()]
+    if journal_file in existing:
+        raise FileExistsError(f"{journal_file} already exists: pass --resume to finish "
+                              "the run it records, --overwrite to start again, or choose "
+                              "another -o")
+    if existing:
+        raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace "
+                              "it, or choose another -o / --feedback")
+
+
+def _check_sandbox(sandbox: bool, scheduler: str | None, log: Any) -> None:
     if sandbox:
         if scheduler is None:
             from labkit.grading.sandbox import sandbox_problem
@@ -364,13 +380,20 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
             problem = sandbox_problem()
             if problem:
                 raise RuntimeError(f"the grading sandbox does not work here: {problem}")
-    else:
-        warnings.warn("grading WITHOUT the sandbox (--no-sandbox): the students' code can read "
-                      "and change your files and use the network. Use it only for code you "
-                      "trust.", stacklevel=2)
-        log("WARNING: grading without the sandbox: submissions can touch your files")
+        return
+    warnings.warn("grading WITHOUT the sandbox (--no-sandbox): the students' code can read "
+                  "and change your files and use the network. Use it only for code you "
+                  "trust.", stacklevel=3)
+    log("WARNING: grading without the sandbox: submissions can touch your files")
 
-    reusable = finished_rows(journal_file, lab=lab, run_seed=seed) if resume else {}
+
+def _plan_tasks(subs: list[Submission], reusable: dict[str, Any], *, seed: int, lab: str,
+                timeout_s: float, sandbox: bool
+                ) -> tuple[dict[str, dict[str, Any]], dict[str, list[Submission]]]:
+    """One task per distinct file still to grade, and the submissions waiting on each;
+    rows of the journal (``reusable``) are applied at once."""
+    from labkit.grading.journal import submission_seed
+
     tasks: dict[str, dict[str, Any]] = {}
     waiting: dict[str, list[Submission]] = {}
     token = secrets.token_hex(4)
@@ -387,46 +410,54 @@ def grade(paths: list[Path | str], *, output: Path | str = "gradebook.csv",
         tasks.setdefault(key, {"name": sub.path.name, "path": str(sub.path), "sha256": sub.sha256,
                                "lab": lab, "seed": sub.seed, "timeout_s": timeout_s,
                                "sandbox": sandbox})
-    if resume:
-        log(f"resuming: {sum(s.resumed for s in subs)} of {len(subs)} submissions are in "
-            f"{journal_file.name} already; grading {sum(map(len, waiting.values()))}")
-    outputs = _Outputs(subs, output, feedback, fmt)
-    version = grader_version()
+    return tasks, waiting
+
+
+def _run_tasks(tasks: dict[str, dict[str, Any]], waiting: dict[str, list[Submission]],
+               outputs: _Outputs, *, journal_file: Path, fresh: bool, lab: str, seed: int,
+               workers: int | None, scheduler: str | None, sandbox: bool, progress: bool,
+               log: Any) -> None:
+    """Run ``tasks`` on the cluster, journal each finished row, keep ``outputs`` current;
+    on any exception (Ctrl-C too) write what finished before re-raising."""
     from tqdm.auto import tqdm
 
-    with Journal(journal_file, fresh=not resume) as journal, interrupt_flag() as interrupted:
+    from labkit.grading.engine import (
+        check_workers,
+        default_workers,
+        grading_client,
+        interrupt_flag,
+        run_tasks,
+    )
+    from labkit.grading.journal import Journal, grader_version
+
+    version = grader_version()
+    with Journal(journal_file, fresh=fresh) as journal, interrupt_flag() as interrupted:
         try:
-            if tasks:
-                n_workers = min(workers or default_workers(), len(tasks))
-                with grading_client(scheduler=scheduler, workers=n_workers, log=log) as client:
-                    check_workers(client, sandbox=sandbox and scheduler is not None)
-                    bar = tqdm(total=len(tasks), desc="grading", unit="nb", disable=not progress)
-                    for key, row in run_tasks(client, tasks, interrupted=interrupted):
-                        foreign = row.get("labkit") != version
-                        if foreign:  # not journaled: a later --resume grades it again
-                            row = {**row, "status": "error", "results": [], "message": (
-                                f"graded by labkit {row.get('labkit')} on {row.get('worker')}, "
-                                f"not {version}: install the same labkit on every worker")}
-                        for sub in waiting[key]:
-                            _apply(sub, row)
-                            if not (foreign or row.get("retry")):
-                                journal.append({"hash": sub.sha256, "lab": lab, "labkit": version,
-                                                "run_seed": seed, "seed": sub.seed,
-                                                "student": sub.student, "file": str(sub.path),
-                                                "row": row, "time": time.time()})
-                        outputs.write()
-                        bar.update(1)
-                    bar.close()
+            if not tasks:
+                return
+            n_workers = min(workers or default_workers(), len(tasks))
+            with grading_client(scheduler=scheduler, workers=n_workers, log=log) as client:
+                check_workers(client, sandbox=sandbox and scheduler is not None)
+                bar = tqdm(total=len(tasks), desc="grading", unit="nb", disable=not progress)
+                for key, row in run_tasks(client, tasks, interrupted=interrupted):
+                    foreign = row.get("labkit") != version
+                    if foreign:  # not journaled: a later --resume grades it again
+                        row = {**row, "status": "error", "results": [], "message": (
+                            f"graded by labkit {row.get('labkit')} on {row.get('worker')}, "
+                            f"not {version}: install the same labkit on every worker")}
+                    for sub in waiting[key]:
+                        _apply(sub, row)
+                        if not (foreign or row.get("retry")):
+                            journal.append({"hash": sub.sha256, "lab": lab, "labkit": version,
+                                            "run_seed": seed, "seed": sub.seed,
+                                            "student": sub.student, "file": str(sub.path),
+                                            "row": row, "time": time.time()})
+                    outputs.write()
+                    bar.update(1)
+                bar.close()
         except BaseException:
             outputs.write(force=True)  # what finished, consistent with the journal
             raise
-    _same_files(subs)
-    outputs.write(final=True)
-    if report:
-        from labkit.grading.report import write_report
-
-        write_report(subs, Path(report))
-    return subs
 
 
 def summary_table(subs: list[Submission]) -> str:
