@@ -14,8 +14,9 @@ import pytest
 
 from labkit import gestures
 from labkit.gestures import CLASSES, N_SAMPLES
+from labkit.gestures.files import _repo_dataset_dir
 
-SHIPPED = gestures._repo_dataset_dir()
+SHIPPED = _repo_dataset_dir()
 
 
 @pytest.fixture(autouse=True)
@@ -262,7 +263,9 @@ def test_dataset_dir_uses_the_repository_files():
 
 def test_dataset_dir_regenerates_into_the_cache_when_the_repo_files_are_missing(
         tmp_path, monkeypatch):
-    monkeypatch.setattr(gestures, "_repo_dataset_dir", lambda: tmp_path / "not-there")
+    from labkit.gestures import files
+
+    monkeypatch.setattr(files, "_repo_dataset_dir", lambda: tmp_path / "not-there")
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
     folder = gestures.dataset_dir()
     assert folder == tmp_path / "cache" / "gestures"
@@ -271,7 +274,7 @@ def test_dataset_dir_regenerates_into_the_cache_when_the_repo_files_are_missing(
     (folder / "idle.s01r01.json").write_text("damaged")  # a damaged cache is rebuilt
     assert gestures.dataset_dir() == folder
     assert gestures.dataset_sha256(folder) == gestures.GESTURES_SHA256
-    monkeypatch.setattr(gestures, "GESTURES_SHA256", "0" * 64)
+    monkeypatch.setattr(files, "GESTURES_SHA256", "0" * 64)
     with pytest.raises(RuntimeError, match="does not reproduce them"):
         gestures.dataset_dir()
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from labkit import gestures
+from labkit.gestures.simulate import _person, _simulate
 from labkit.validate import check_array, check_int
 
 SAMPLE_RATE_HZ = gestures.SAMPLE_RATE_HZ
@@ -92,14 +93,14 @@ def fresh_recordings(repetitions: Sequence[int], *, seed: int = gestures.DEFAULT
     seed = check_int(seed, "seed", low=0)
     subjects = check_int(subjects, "subjects", low=1, high=99)
     reps = [check_int(r, "repetitions[i]", low=1, high=99) for r in repetitions]
-    people = {s: gestures._person(seed, s) for s in range(1, subjects + 1)}
+    people = {s: _person(seed, s) for s in range(1, subjects + 1)}
     found = []
     for rep in reps:
         for subject in range(1, subjects + 1):
             for c, label in enumerate(CLASSES):
                 rng = np.random.default_rng([seed, 1 + c, subject, rep])
                 found.append(gestures.Recording(label, subject, f"s{subject:02d}r{rep:02d}",
-                                                gestures._simulate(label, people[subject], rng)))
+                                                _simulate(label, people[subject], rng)))
     return found
 
 
