@@ -17,6 +17,45 @@ def unguarded(reference: Callable[..., Any]) -> Callable[..., Any]:
     return answer
 
 
+SEEDS = range(50)  # every typical mistake must lose points on every one of them
+
+
+def assert_caught(exercise_id: str, fn: Callable[..., Any], seeds: Any = SEEDS) -> None:
+    """``fn`` (a typical mistake) loses points, with a failure message, on every seed."""
+    from labkit.grading.core import run_exercise
+    from labkit.grading.registry import get_exercise
+
+    exercise = get_exercise(exercise_id)
+    for seed in seeds:
+        result = run_exercise(exercise, [fn], seed=seed)
+        assert result.score < result.max_score, (exercise_id, seed, result)
+        assert result.status == "failed" and result.message, result
+
+
+def assert_full_marks(exercise_id: str, fn: Callable[..., Any], seeds: Any = SEEDS) -> None:
+    """``fn`` (a right answer: the reference ``unguarded``, or another spelling) scores full
+    marks on every seed."""
+    from labkit.grading.core import run_exercise
+    from labkit.grading.registry import get_exercise
+
+    exercise = get_exercise(exercise_id)
+    for seed in seeds:
+        result = run_exercise(exercise, [fn], seed=seed)
+        assert result.score == result.max_score, (exercise_id, seed, result.message)
+
+
+def assert_stub_not_attempted(exercise_id: str) -> None:
+    """The released stub (it raises NotImplementedError) scores 0, "not attempted"."""
+    from labkit.grading.core import run_exercise
+    from labkit.grading.registry import get_exercise
+
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError()
+
+    result = run_exercise(get_exercise(exercise_id), [stub], seed=0)
+    assert result.score == 0 and result.status == "not attempted", result
+
+
 # Test modules that train or convert TensorFlow models, run the grading sandbox or execute
 # notebooks: the "slow" tier. `pytest -m "not slow"` (make test-fast) runs the rest, the
 # numpy-only tests, in about a minute.

@@ -9,28 +9,11 @@ import functools
 
 import numpy as np
 import pytest
-from conftest import unguarded
+from conftest import assert_caught, assert_full_marks, assert_stub_not_attempted, unguarded
 
 from labkit import deploy
 from labkit.grading.core import run_exercise
 from labkit.grading.registry import get_exercise, lab_exercises
-
-SEEDS = range(50)
-
-
-def _assert_caught(exercise_id, fn, seeds=SEEDS):
-    exercise = get_exercise(exercise_id)
-    for seed in seeds:
-        result = run_exercise(exercise, [fn], seed=seed)
-        assert result.score < result.max_score, (exercise_id, seed, result)
-        assert result.status == "failed" and result.message, result
-
-
-def _assert_full_marks(exercise_id, fn, seeds=SEEDS):
-    exercise = get_exercise(exercise_id)
-    for seed in seeds:
-        result = run_exercise(exercise, [fn], seed=seed)
-        assert result.score == result.max_score, (seed, result.message)
 
 
 def test_lab09_registers_the_four_exercises():
@@ -41,22 +24,18 @@ def test_lab09_registers_the_four_exercises():
 
 @pytest.mark.parametrize("exercise", lab_exercises("09")[:3], ids=lambda e: e.id)
 def test_reference_scores_full_marks(exercise):
-    _assert_full_marks(exercise.id, unguarded(exercise.reference))
+    assert_full_marks(exercise.id, unguarded(exercise.reference))
 
 
 @pytest.mark.slow
 def test_deployable_reference_scores_full_marks():
     reference = functools.lru_cache(maxsize=1)(get_exercise("09.deployable").reference)
-    _assert_full_marks("09.deployable", unguarded(reference))
+    assert_full_marks("09.deployable", unguarded(reference))
 
 
 @pytest.mark.parametrize("exercise", lab_exercises("09"), ids=lambda e: e.id)
 def test_stub_is_not_attempted(exercise):
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
-    result = run_exercise(exercise, [stub], seed=0)
-    assert result.score == 0 and result.status == "not attempted"
+    assert_stub_not_attempted(exercise.id)
 
 
 def test_calling_labkits_answer_scores_zero():
@@ -95,7 +74,7 @@ def _features(window, n_bands, *, axis=0, order="axis", dc=False, power="power",
 
 
 def test_the_by_hand_features_are_right():
-    _assert_full_marks("09.spectral_features", _features, seeds=range(10))
+    assert_full_marks("09.spectral_features", _features, seeds=range(10))
 
 
 SF_MISTAKES = {
@@ -112,7 +91,7 @@ SF_MISTAKES = {
 
 @pytest.mark.parametrize("name", SF_MISTAKES)
 def test_spectral_features_mistakes_are_caught(name):
-    _assert_caught("09.spectral_features", SF_MISTAKES[name])
+    assert_caught("09.spectral_features", SF_MISTAKES[name])
 
 
 def test_spectral_mistakes_are_named():
@@ -152,7 +131,7 @@ C_RIGHT = {
 
 @pytest.mark.parametrize("name", C_RIGHT)
 def test_correct_c_spellings_score_full_marks(name):
-    _assert_full_marks("09.to_c_array", C_RIGHT[name], seeds=range(10))
+    assert_full_marks("09.to_c_array", C_RIGHT[name], seeds=range(10))
 
 
 C_MISTAKES = {
@@ -170,7 +149,7 @@ C_MISTAKES = {
 
 @pytest.mark.parametrize("name", C_MISTAKES)
 def test_c_array_mistakes_are_caught(name):
-    _assert_caught("09.to_c_array", C_MISTAKES[name])
+    assert_caught("09.to_c_array", C_MISTAKES[name])
 
 
 def test_c_mistakes_are_explained():
@@ -209,7 +188,7 @@ def _bisect(model_bytes, *, answer="high", step=1):
 
 
 def test_a_by_hand_bisection_is_right():
-    _assert_full_marks("09.minimum_arena_bytes", _bisect, seeds=range(5))
+    assert_full_marks("09.minimum_arena_bytes", _bisect, seeds=range(5))
 
 
 # Each mistake's answer depends on the model only: computed once per model (the grader's
@@ -226,7 +205,7 @@ ARENA_MISTAKES = {
 
 @pytest.mark.parametrize("name", ARENA_MISTAKES)
 def test_arena_mistakes_are_caught(name):
-    _assert_caught("09.minimum_arena_bytes", functools.lru_cache(maxsize=8)(ARENA_MISTAKES[name]))
+    assert_caught("09.minimum_arena_bytes", functools.lru_cache(maxsize=8)(ARENA_MISTAKES[name]))
 
 
 def test_off_by_one_is_explained():
@@ -267,7 +246,7 @@ def missing_models():
                                   "untrained", "spectral features in", "not a model"])
 def test_models_that_miss_the_budget_lose_points(missing_models, name):
     model_bytes = missing_models[name]
-    _assert_caught("09.deployable", lambda: model_bytes)
+    assert_caught("09.deployable", lambda: model_bytes)
 
 
 @pytest.mark.slow
