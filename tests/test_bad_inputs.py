@@ -24,10 +24,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labkit import convert, fitting, models, plots, pruning, quantization, stats, training, validate
+from labkit import (
+    compression,
+    convert,
+    fitting,
+    models,
+    plots,
+    pruning,
+    quantization,
+    stats,
+    training,
+    validate,
+)
 from labkit.data import Dataset
 
-MODULES = (quantization, convert, pruning, fitting, models, plots, training, stats, validate)
+MODULES = (quantization, convert, pruning, compression, fitting, models, plots, training, stats,
+           validate)
 LABKIT = Path(validate.__file__).parent
 
 # Public functions left out, and why: they need TensorFlow (a Keras model or a converter)
@@ -43,6 +55,11 @@ NOT_COVERED = {
                 "prune_and_fine_tune", "prune_m_by_n_and_fine_tune", "filters_to_keep",
                 "remove_filters", "tflite_weight_sparsity", "prune_with_tfmot",
                 "plot_masked_kernels", "sparsity_explorer"},
+    "compression": {"copy_model", "kernel_layers", "shared_weights_model", "unique_weights",
+                    "cluster_model", "cluster_and_fine_tune", "prune_plan_and_fine_tune",
+                    "logits_model", "distill", "factorize", "cluster_preserving_qat",
+                    "deep_compression", "entropy_coded_size", "plot_codebook",
+                    "codebook_explorer"},
     "fitting": {"keras_early_stopping_epoch", "run_verdict", "show_run_explorer",
                 "held_out_correct", "compare_runs", "confidence"},
     "models": {"build_signal_cnn", "build_gesture_cnn"},  # tested in test_compression/test_deploy
@@ -163,7 +180,12 @@ class Case:
         return f"{self.func.__module__.removeprefix('labkit.')}.{self.func.__name__}"
 
 
-q, p, f, m, s, v = quantization, pruning, fitting, models, stats, validate
+q, p, c, f, m, s, v = quantization, pruning, compression, fitting, models, stats, validate
+COUNTS = st.one_of(st.none(), st.just([5, 2]), st.just({}), st.just({"a": -1}),
+                   st.just({"a": 1.5}), st.just({"a": True}), st.just({"a": 0, "b": 0}))
+SYMBOLS = arrays((4,)).filter(lambda v: not (isinstance(v, np.ndarray) and v.dtype == bool))
+CODE_LENGTHS = st.one_of(st.none(), st.just([1, 2]), st.just({}), st.just({"a": 0}),
+                         st.just({"a": 1.0}), st.just({"a": 1, "b": 1, "c": 1}))
 ACC = stats.accuracy_from_counts(5, 6)
 COMPARISON = stats.compare(PREDICTIONS == LABELS, np.ones(6, bool))
 CASES = [
@@ -224,6 +246,37 @@ CASES = [
          runs=False),
     Case(p.steps_per_epoch, {"num_samples": 100, "batch_size": 32},
          {"num_samples": ints(1), "batch_size": ints(1)}),
+    # compression
+    Case(c.kmeans_codebook, {"w": W, "k": 4, "iters": 5},
+         {"w": arrays((4, 4)), "k": ints(1), "iters": ints(0)}),
+    Case(c.index_bits, {"k": 16}, {"k": ints(1)}),
+    Case(c.entropy_bits, {"values": [0, 0, 1, 1]}, {"values": SYMBOLS}),
+    Case(c.huffman_code_lengths, {"counts": {"a": 5, "b": 2, "c": 1}}, {"counts": COUNTS}),
+    Case(c.canonical_codes, {"lengths": {"a": 1, "b": 2, "c": 2}}, {"lengths": CODE_LENGTHS}),
+    Case(c.huffman_encode, {"values": [0, 1, 2], "lengths": {0: 1, 1: 2, 2: 2}},
+         {"values": st.one_of(SYMBOLS, st.just([0, 7])),
+          "lengths": CODE_LENGTHS}),
+    Case(c.huffman_decode, {"data": b"\x5c", "lengths": {"a": 1, "b": 2, "c": 2}, "count": 3},
+         {"data": st.one_of(WRONG_KIND.filter(lambda v: not isinstance(v, (list, np.ndarray))),
+                            st.just(b"")),
+          "lengths": CODE_LENGTHS, "count": ints(0)}),
+    Case(c.sparse_symbols, {"values": [0, 0, 3, 0, 5]}, {"values": SYMBOLS}),
+    Case(c.coded_sizes, {"values": np.arange(-8, 8)}, {"values": SYMBOLS}),
+    Case(c.xz, {"data": b"abc"}, {"data": st.one_of(WRONG_KIND, st.integers(0, 9))}),
+    Case(c.softmax, {"logits": SCORES, "temperature": 2.0},
+         {"logits": arrays((6, 3)), "temperature": reals(0, low_ok=False)}),
+    Case(c.distillation_loss, {"labels": LABELS, "student_logits": SCORES,
+                               "teacher_logits": SCORES, "temperature": 4.0, "alpha": 0.5},
+         {"labels": st.one_of(INT_ARRAYS, st.just(LABELS[:3]), st.just(LABELS + 5)),
+          "student_logits": arrays((6, 3), ndims=(2,), extra=(st.just(np.ones((5, 3))),)),
+          "teacher_logits": arrays((6, 3), ndims=(2,), extra=(st.just(np.ones((6, 4))),)),
+          "temperature": reals(0, low_ok=False), "alpha": fractions("[0, 1]")}),
+    Case(c.low_rank, {"w": W, "rank": 2},
+         {"w": arrays((4, 4), ndims=(2,)), "rank": st.one_of(ints(1), st.integers(5, 99))}),
+    Case(c.low_rank_params, {"shape": (4, 5), "rank": 2},
+         {"shape": st.one_of(st.none(), st.just(4), st.just((4,)), st.just((0, 5)),
+                             st.just((4.0, 5)), st.just("45")),
+          "rank": ints(1)}),
     # fitting
     Case(f.standardize, {"x_train": np.ones((3, 2)), "x_other": np.ones((1, 2))},
          {"x_train": arrays((3, 2), ndims=(2,)),
@@ -352,7 +405,7 @@ def test_every_public_function_is_accounted_for():
         missing = public - covered - NOT_COVERED[key]
         assert not missing, f"{key}: add a Case (or a reason in NOT_COVERED) for {missing}"
         assert not (NOT_COVERED[key] - public), f"{key}: NOT_COVERED lists unknown names"
-    assert len({case.id for case in CASES}) == 51  # functions covered (the report quotes it)
+    assert len({case.id for case in CASES}) == 65  # functions covered (the report quotes it)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.runs], ids=lambda c: c.id)

@@ -91,6 +91,28 @@ def huffman_code_lengths(counts: Mapping[Any, int]) -> dict[Any, int]:
     return dict(zip(symbols, lengths))
 
 
+def _check_lengths(lengths: Any) -> dict[Any, int]:
+    if not isinstance(lengths, Mapping):
+        raise TypeError(f"lengths must be a dict of symbol -> code length in bits, e.g. "
+                        f"{{0: 1, 5: 2, 7: 2}}, got {type(lengths).__name__}")
+    if not lengths:
+        raise ValueError("lengths must hold at least one symbol")
+    checked = {symbol: check_int(n, f"lengths[{symbol!r}]", low=1, high=64)
+               for symbol, n in lengths.items()}
+    kraft = sum(2.0 ** -n for n in checked.values())
+    if kraft > 1:
+        raise ValueError(f"lengths are not the lengths of a prefix code: the sum of 2**-length "
+                         f"is {kraft:g} > 1 (Kraft's inequality); make them with "
+                         "huffman_code_lengths(counts)")
+    return checked
+
+
+def _check_bytes(data: Any, name: str) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{name} must be bytes, got {type(data).__name__}")
+    return bytes(data)
+
+
 def canonical_codes(lengths: Mapping[Any, int]) -> dict[Any, tuple[int, int]]:
     """The canonical Huffman code for given code lengths: ``{symbol: (code, length)}``.
 
@@ -103,7 +125,7 @@ def canonical_codes(lengths: Mapping[Any, int]) -> dict[Any, tuple[int, int]]:
     {'a': (0, 1), 'b': (2, 2), 'c': (3, 2)}
     """
     code, previous, out = 0, 0, {}
-    for symbol, length in sorted(lengths.items(), key=lambda item: (item[1], item[0])):
+    for symbol, length in sorted(_check_lengths(lengths).items(), key=lambda item: (item[1], item[0])):
         code <<= length - previous
         out[symbol] = (code, length)
         code += 1
@@ -134,8 +156,9 @@ def huffman_encode(values: Any, lengths: Mapping[Any, int]) -> bytes:
 def huffman_decode(data: bytes, lengths: Mapping[Any, int], count: int) -> list[Any]:
     """Read ``count`` symbols back from :func:`huffman_encode`'s stream."""
     count = check_int(count, "count", low=0)
+    data = _check_bytes(data, "data")
     decode = {(n, c): s for s, (c, n) in canonical_codes(lengths).items()}
-    bits = "".join(format(b, "08b") for b in bytes(data))
+    bits = "".join(format(b, "08b") for b in data)
     out, code, length = [], 0, 0
     for bit in bits:
         if len(out) == count:
@@ -146,7 +169,7 @@ def huffman_decode(data: bytes, lengths: Mapping[Any, int], count: int) -> list[
             out.append(symbol)
             code = length = 0
     if len(out) != count:
-        raise ValueError(f"the stream holds {len(out)} symbols, not {count}")
+        raise ValueError(f"data holds {len(out)} symbols in the code of lengths, not count={count}")
     return out
 
 
@@ -202,4 +225,4 @@ def coded_sizes(values: Any) -> dict[str, float]:
 
 def xz(data: bytes) -> bytes:
     """``data`` compressed by lzma (the xz format, preset 9 extreme): bytes a device stores."""
-    return lzma.compress(bytes(data), preset=9 | lzma.PRESET_EXTREME)
+    return lzma.compress(_check_bytes(data, "data"), preset=9 | lzma.PRESET_EXTREME)

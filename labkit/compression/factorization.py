@@ -36,5 +36,7 @@ def low_rank(w: Any, rank: int) -> tuple[np.ndarray, np.ndarray]:
 
 def low_rank_params(shape: tuple[int, int], rank: int) -> int:
     """Numbers stored by rank-``rank`` factors of an ``m × n`` matrix: ``rank * (m + n)``."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise TypeError(f"shape must be a matrix's shape (m, n), e.g. (256, 10), got {shape!r}")
     m, n = (check_int(d, "shape", low=1) for d in shape)
     return check_int(rank, "rank", low=1, high=min(m, n)) * (m + n)
