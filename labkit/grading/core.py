@@ -247,6 +247,18 @@ class TestContext:
         return self.student.share(path)
 
 
+_MODULES_SEEN: list[Any] = [-1, []]  # len(sys.modules) when last listed, and the names
+
+
+def _labkit_modules() -> list[Any]:
+    """``__main__`` and every loaded labkit module (the list is redone when modules load)."""
+    if _MODULES_SEEN[0] != len(sys.modules):
+        _MODULES_SEEN[:] = [len(sys.modules), [
+            name for name in list(sys.modules)
+            if name == "__main__" or name == "labkit" or name.startswith("labkit.")]]
+    return [m for m in map(sys.modules.get, _MODULES_SEEN[1]) if m is not None]
+
+
 @contextlib.contextmanager
 def references_blocked(lab: str, namespace: dict[str, Any] | None = None) -> Iterator[None]:
     """While active, labkit's references of ``lab`` raise :class:`ReferenceUsed`.
@@ -263,8 +275,7 @@ def references_blocked(lab: str, namespace: dict[str, Any] | None = None) -> Ite
     for exercise in lab_exercises(lab):
         for fn in exercise.blocked:
             stubs[id(fn)] = (fn, _stub_for(fn, exercise.id))
-    spaces = [getattr(module, "__dict__", {}) for name, module in list(sys.modules.items())
-              if module is not None and (name == "__main__" or name.split(".")[0] == "labkit")]
+    spaces = [getattr(module, "__dict__", {}) for module in _labkit_modules()]
     if isinstance(namespace, dict):
         spaces.append(namespace)
     swapped = []
