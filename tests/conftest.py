@@ -58,7 +58,7 @@ def assert_stub_not_attempted(exercise_id: str) -> None:
 
 # Test modules that train or convert TensorFlow models, run the grading sandbox or execute
 # notebooks: the "slow" tier. `pytest -m "not slow"` (make test-fast) runs the rest, the
-# numpy-only tests, in about a minute.
+# numpy-only tests and small TensorFlow ones: 3,046 tests in 2.6 minutes here.
 HEAVY_MODULES = {
     "test_bench", "test_convert", "test_doctor", "test_exercises_lab02", "test_fitting",
     "test_grader", "test_hardware", "test_notebooks_graded", "test_power", "test_pruning",
