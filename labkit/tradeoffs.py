@@ -250,9 +250,28 @@ def _macs(family: str) -> dict[str, int]:
     return out
 
 
+_BUILD_KEY = {"families": sorted(FAMILIES), "techniques": TECHNIQUES}
+
+
 def warm_cache() -> dict[str, Sweep]:
-    """Build (or load) everything notebook 05 needs: both families' sweeps."""
-    return {family: build_sweep(family) for family in FAMILIES}
+    """Build (or load) everything notebook 05 needs: both families' sweeps. When anything
+    was built, the time it took is recorded once (see :func:`cold_build_seconds`)."""
+    sweeps = {family: build_sweep(family) for family in FAMILIES}
+    if any(s.built for s in sweeps.values()):
+        seconds = sum(s.seconds for s in sweeps.values())
+        zoo.artifact("tradeoffs-build-time", _BUILD_KEY, lambda: json.dumps(seconds).encode())
+    return sweeps
+
+
+def cold_build_seconds() -> float | None:
+    """Seconds the first build of this cache's sweep took, or None if it was not recorded."""
+    def missing() -> bytes:
+        raise LookupError
+
+    try:
+        return float(json.loads(zoo.artifact("tradeoffs-build-time", _BUILD_KEY, missing)[0]))
+    except LookupError:
+        return None
 
 
 # --------------------------------------------------------------------------------------
@@ -306,3 +325,113 @@ def throughput_grid(model_bytes: bytes, batches: Sequence[int], threads: Sequenc
                     runs: int = 20) -> list[dict[str, float]]:
     """:func:`throughput` for every batch size and thread count."""
     return [throughput(model_bytes, batch=b, threads=t, runs=runs) for t in threads for b in batches]
+
+
+# --------------------------------------------------------------------------------------
+# Verdicts and plots
+# --------------------------------------------------------------------------------------
+
+def accuracy_claim(comparison: Any, low_points: float, high_points: float) -> str:
+    """The verdict on "costs ``low_points``–``high_points`` points of accuracy" for
+    ``comparison`` (a :class:`labkit.stats.Comparison`, compressed − original), decided by its
+    interval through :func:`labkit.stats.verdict`: "holds" (the loss is inside the range),
+    "holds with caveat" (it costs less than claimed), "does not hold here" (more), or
+    "indistinguishable on N test samples" (the interval straddles an end of the range).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from labkit import stats
+    >>> same = stats.compare(np.ones(5000, bool), np.ones(5000, bool))
+    >>> accuracy_claim(same, 1, 5)
+    'holds with caveat'
+    """
+    from labkit import stats
+
+    low = check_real(low_points, "low_points", low=0, high=100)
+    high = check_real(high_points, "high_points", low=low, high=100)
+    under_high = stats.verdict(comparison, above=-high / 100)  # loses less than `high`
+    under_low = stats.verdict(comparison, above=-low / 100) if low > 0 else "holds"
+    for v in (under_high, under_low):
+        if v.startswith("indistinguishable"):
+            return v
+    if under_high == "does not hold":
+        return "does not hold here"
+    return "holds with caveat" if under_low == "holds" else "holds"
+
+
+def speed_claim(speedups: Sequence[float], low: float, high: float) -> str:
+    """The verdict on "``low``–``high``× faster" from one measured speed-up per model:
+    "holds" when every one is within the range, "holds with caveat" when some are (or all
+    are faster than claimed), "does not hold here" when none reaches ``low``.
+
+    Example
+    -------
+    >>> speed_claim([3.2, 3.9], 3, 4), speed_claim([1.7, 3.3], 3, 4), speed_claim([1.1], 3, 4)
+    ('holds', 'holds with caveat', 'does not hold here')
+    """
+    values = check_array(list(speedups), "speedups", ndim=1)
+    verdicts = [claim_verdict(float(s), low, high) for s in values]
+    if all(v == "within" for v in verdicts):
+        return "holds"
+    if all(v == "worse" for v in verdicts):
+        return "does not hold here"
+    return "holds with caveat"
+
+
+_MARKERS = dict(zip(TECHNIQUES, "osDv^<>P"))
+
+
+def _label(ax: Any, points: list[tuple[float, float, str]]) -> None:
+    """Name each point (identical points share one label), moving a label to the first of
+    a few offsets where it overlaps no label placed before it."""
+    merged: dict[tuple[float, float], list[str]] = {}
+    for px, py, name in points:
+        merged.setdefault((px, py), []).append(name)
+    ax.autoscale_view()
+    placed: list[tuple[float, float, float, float]] = []
+    for (px, py), names in merged.items():
+        text = " / ".join(names)
+        w, h = 4.2 * len(text), 9.0  # points, at fontsize 7
+        cx, cy = ax.transData.transform((px, py)) * 72 / ax.figure.dpi
+        for dx, dy in ((6, 5), (6, -14), (-6 - w, 5), (-6 - w, -14), (6, 17), (6, -26)):
+            box = (cx + dx, cy + dy, cx + dx + w, cy + dy + h)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                       for b in placed):
+                break
+        placed.append(box)
+        ax.annotate(text, (px, py), textcoords="offset points", xytext=(dx, dy), fontsize=7)
+
+
+def plot_front(ax: Any, rows: Sequence[Mapping[str, Any]], cost: str, *, unit: str,
+               feasible: Sequence[str] | None = None, chosen: str | None = None) -> list[str]:
+    """Accuracy (with its interval) against ``cost`` (``"size_bytes"`` or ``"latency_ms"``,
+    log axis) for every row: colour by width, marker by technique, the Pareto front as a
+    line with its points named (labels staggered so they do not overlap); points outside
+    ``feasible`` are faded and ``chosen`` is ringed. Returns the front's names."""
+    import matplotlib.pyplot as plt
+
+    x = np.array([r[cost] for r in rows], float) / (1000 if cost == "size_bytes" else 1)
+    y = 100 * np.array([r["accuracy"] for r in rows])
+    err = 100 * np.array([[r["accuracy"] - r["low"], r["high"] - r["accuracy"]] for r in rows]).T
+    widths = sorted({r["name"].split()[0] for r in rows})
+    colors = dict(zip(widths, plt.get_cmap("tab10").colors))
+    for i, r in enumerate(rows):
+        group, tech = r["name"].split()
+        faded = feasible is not None and r["name"] not in feasible
+        ax.errorbar(x[i], y[i], yerr=err[:, i : i + 1], fmt=_MARKERS.get(tech, "*"),
+                    color=colors[group], alpha=0.25 if faded else 0.9, ms=7, capsize=2, lw=0.8)
+    front = pareto_front(x, y)
+    ax.plot(x[front], y[front], "k--", lw=1, label="Pareto front")
+    ax.set_xscale("log")
+    _label(ax, [(x[i], y[i], rows[i]["name"]) for i in front])
+    if chosen is not None:
+        i = [r["name"] for r in rows].index(chosen)
+        ax.plot(x[i], y[i], "o", ms=16, mfc="none", mec="red", mew=2, label=f"chosen: {chosen}")
+    for g in widths:
+        ax.plot([], [], "o", color=colors[g], label=g)
+    for tech, m in _MARKERS.items():
+        ax.plot([], [], m, color="grey", label=tech)
+    ax.set(xlabel=f"{'file size' if cost == 'size_bytes' else 'median latency, 1 thread'} "
+                  f"({unit}, log scale)", ylabel="test accuracy (%, 95 % interval)")
+    return [rows[i]["name"] for i in front]
