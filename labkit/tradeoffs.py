@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from labkit import bench, runtime, zoo
+from labkit import bench, runtime, stats, zoo
 from labkit.validate import check_array, check_choice, check_int, check_real
 
 # --------------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def _make(family: str, width: int | None, technique: str, base: dict[int, Any]) 
     return convert.convert_int8(clustered, calib)
 
 
-def variant_name(width: int | None, technique: str) -> str:
+def _variant_name(width: int | None, technique: str) -> str:
     """The label of a variant: ``"w16 int8"``, ``"student int8"``."""
     return "student int8" if width is None else f"w{width} {technique}"
 
@@ -223,11 +224,11 @@ def build_sweep(family: str = "digits") -> Sweep:
     jobs = [(w, t) for w in spec["recipes"] for t in TECHNIQUES] + [(None, "int8")]
     for width, technique in jobs:
         recipe = spec["recipes"][width if width is not None else max(spec["recipes"])]
-        name = variant_name(width, technique)
+        name = _variant_name(width, technique)
         key = {"recipe": recipe.key(), "technique": technique, "student": width is None,
                **settings}
         models[name], cached = zoo.artifact(f"tradeoffs-{family}-{name.replace(' ', '-')}",
-                                            key, lambda: _make(family, width, technique, base))
+                                            key, functools.partial(_make, family, width, technique, base))
         if not cached:
             built.append(name)
     macs_bytes, cached = zoo.artifact(f"tradeoffs-{family}-macs", {"models": sorted(models),
@@ -341,13 +342,13 @@ def accuracy_claim(comparison: Any, low_points: float, high_points: float) -> st
     Example
     -------
     >>> import numpy as np
-    >>> from labkit import stats
     >>> same = stats.compare(np.ones(5000, bool), np.ones(5000, bool))
     >>> accuracy_claim(same, 1, 5)
     'holds with caveat'
     """
-    from labkit import stats
-
+    if not isinstance(comparison, stats.Comparison):
+        raise TypeError(f"comparison must be a labkit.stats.Comparison (from stats.compare), got "
+                        f"{type(comparison).__name__}")
     low = check_real(low_points, "low_points", low=0, high=100)
     high = check_real(high_points, "high_points", low=low, high=100)
     under_high = stats.verdict(comparison, above=-high / 100)  # loses less than `high`
@@ -370,7 +371,7 @@ def speed_claim(speedups: Sequence[float], low: float, high: float) -> str:
     >>> speed_claim([3.2, 3.9], 3, 4), speed_claim([1.7, 3.3], 3, 4), speed_claim([1.1], 3, 4)
     ('holds', 'holds with caveat', 'does not hold here')
     """
-    values = check_array(list(speedups), "speedups", ndim=1)
+    values = check_array(speedups, "speedups", ndim=1)
     verdicts = [claim_verdict(float(s), low, high) for s in values]
     if all(v == "within" for v in verdicts):
         return "holds"
