@@ -216,6 +216,11 @@ def build_sweep(family: str = "digits") -> Sweep:
 
     Each file is a :func:`labkit.zoo.artifact` keyed by the base recipe, the technique and the
     fine-tuning settings, so a warm cache loads it without importing TensorFlow.
+
+    Example
+    -------
+    >>> build_sweep("digits")  # doctest: +SKIP
+    <Sweep digits: 25 models, all from the cache, 0.1 s>
     """
     spec = FAMILIES[check_choice(family, "family", tuple(FAMILIES))]
     start, base = time.perf_counter(), {}
@@ -256,7 +261,13 @@ _BUILD_KEY = {"families": sorted(FAMILIES), "techniques": TECHNIQUES}
 
 def warm_cache() -> dict[str, Sweep]:
     """Build (or load) everything notebook 05 needs: both families' sweeps. When anything
-    was built, the time it took is recorded once (see :func:`cold_build_seconds`)."""
+    was built, the time it took is recorded once (see :func:`cold_build_seconds`).
+
+    Example
+    -------
+    >>> sorted(warm_cache())  # doctest: +SKIP
+    ['digits', 'signal']
+    """
     sweeps = {family: build_sweep(family) for family in FAMILIES}
     if any(s.built for s in sweeps.values()):
         seconds = sum(s.seconds for s in sweeps.values())
@@ -265,7 +276,13 @@ def warm_cache() -> dict[str, Sweep]:
 
 
 def cold_build_seconds() -> float | None:
-    """Seconds the first build of this cache's sweep took, or None if it was not recorded."""
+    """Seconds the first build of this cache's sweep took, or None if it was not recorded.
+
+    Example
+    -------
+    >>> cold_build_seconds()  # doctest: +SKIP
+    135.2
+    """
     def missing() -> bytes:
         raise LookupError
 
@@ -280,7 +297,13 @@ def cold_build_seconds() -> float | None:
 # --------------------------------------------------------------------------------------
 
 def arena(model_bytes: bytes) -> int | None:
-    """TFLite Micro's tensor arena for the model in bytes, or None when it cannot run it."""
+    """TFLite Micro's tensor arena for the model in bytes, or None when it cannot run it.
+
+    Example
+    -------
+    >>> arena(build_sweep().models["w16 float16"]) is None  # doctest: +SKIP
+    True
+    """
     try:
         return runtime.arena_bytes(model_bytes)
     except runtime.MicroError:
@@ -292,7 +315,14 @@ def measure(sweep: Sweep, x_test: Any, y_test: Any, *, runs: int = 100,
     """Measure every model of ``sweep``: the :class:`labkit.bench.Variant` records, and the
     same as plain dicts (``name``, ``size_bytes``, ``gzip_bytes``, ``latency_ms``, ``p10_ms``,
     ``p90_ms``, ``accuracy``, ``low``, ``high``, ``macs``, ``arena_bytes``) for
-    :func:`select_model` and the plots."""
+    :func:`select_model` and the plots.
+
+    Example
+    -------
+    >>> variants, rows = measure(build_sweep(), x_test, y_test)  # doctest: +SKIP
+    >>> select_model(rows, max_latency_ms=0.1)  # doctest: +SKIP
+    'w8 prune50'
+    """
     variants = bench.measure_variants(sweep.models, x_test, y_test, macs=sweep.macs, runs=runs,
                                       rounds=rounds, micro=False)
     rows = []
@@ -308,7 +338,13 @@ def measure(sweep: Sweep, x_test: Any, y_test: Any, *, runs: int = 100,
 
 def throughput(model_bytes: bytes, *, batch: int, threads: int, runs: int = 20) -> dict[str, float]:
     """Median time of one ``invoke()`` on a batch of ``batch`` samples with ``threads``
-    threads (LiteRT), and the samples per second it gives."""
+    threads (LiteRT), and the samples per second it gives.
+
+    Example
+    -------
+    >>> throughput(model_bytes, batch=16, threads=1)  # doctest: +SKIP
+    {'batch': 16, 'threads': 1, 'batch_ms': 1.02, 'samples_per_s': 15686.3}
+    """
     from labkit.runtime.backend import time_invocations
     from labkit.runtime.tensors import random_input
 
@@ -324,7 +360,13 @@ def throughput(model_bytes: bytes, *, batch: int, threads: int, runs: int = 20) 
 
 def throughput_grid(model_bytes: bytes, batches: Sequence[int], threads: Sequence[int], *,
                     runs: int = 20) -> list[dict[str, float]]:
-    """:func:`throughput` for every batch size and thread count."""
+    """:func:`throughput` for every batch size and thread count.
+
+    Example
+    -------
+    >>> len(throughput_grid(model_bytes, [1, 4], [1, 2]))  # doctest: +SKIP
+    4
+    """
     return [throughput(model_bytes, batch=b, threads=t, runs=runs) for t in threads for b in batches]
 
 
@@ -409,7 +451,14 @@ def plot_front(ax: Any, rows: Sequence[Mapping[str, Any]], cost: str, *, unit: s
     """Accuracy (with its interval) against ``cost`` (``"size_bytes"`` or ``"latency_ms"``,
     log axis) for every row: colour by width, marker by technique, the Pareto front as a
     line with its points named (labels staggered so they do not overlap); points outside
-    ``feasible`` are faded and ``chosen`` is ringed. Returns the front's names."""
+    ``feasible`` are faded and ``chosen`` is ringed. Returns the front's names.
+
+    Example
+    -------
+    >>> fig, ax = plt.subplots()  # doctest: +SKIP
+    >>> plot_front(ax, rows, "size_bytes", unit="KB")  # doctest: +SKIP
+    ['student int8', 'w4 prune50', 'w8 prune50']
+    """
     import matplotlib.pyplot as plt
 
     x = np.array([r[cost] for r in rows], float) / (1000 if cost == "size_bytes" else 1)

@@ -93,7 +93,13 @@ def _dedupe(costs, scores):
     return out
 
 
-FRONT_MISTAKES = {"strict-dominance": _strict_dominance, "duplicates-dropped": _no_strict_part,
+def _mask(costs, scores):  # a boolean mask instead of indices
+    front = set(lt.pareto_front(costs, scores))
+    return [i in front for i in range(len(costs))]
+
+
+FRONT_MISTAKES = {"mask-not-indices": _mask, "none": lambda c, s: None,
+                  "strict-dominance": _strict_dominance, "duplicates-dropped": _no_strict_part,
                   "input-order": _input_order, "sweep-no-tiebreak": _sweep_without_tiebreak,
                   "wrong-direction": _wrong_direction, "dedupe": _dedupe}
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from labkit import tradeoffs as lt
-from labkit.grading.compare import fmt
+from labkit.grading.compare import Mismatch, fmt
 from labkit.grading.core import Exercise, Test, TestContext
 
 # --------------------------------------------------------------------------------------
@@ -24,8 +26,12 @@ _FRONT_HINT = ("j dominates i when cost[j] <= cost[i] and score[j] >= score[i], 
 
 
 def _expect_front(ctx: TestContext, costs: list[float], scores: list[float], hint: str) -> None:
-    ctx.expect_equal([int(i) for i in ctx.student(list(costs), list(scores))],
-                     ctx.reference(costs, scores),
+    got = ctx.student(list(costs), list(scores))
+    if not isinstance(got, (list, tuple, np.ndarray)) or not all(
+            isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in got):
+        raise Mismatch("type", f"pareto_front should return a list of int indices, got {got!r:.80}",
+                       "Collect the indices (ints) of the points on the front in a list.")
+    ctx.expect_equal([int(i) for i in got], ctx.reference(costs, scores),
                      what=f"pareto_front({fmt(costs)}, {fmt(scores)})", hint=hint)
 
 
