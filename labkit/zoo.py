@@ -180,12 +180,13 @@ def artifact(name: str, key: Mapping[str, Any], make: Callable[[], bytes]) -> tu
     Example
     -------
     >>> import os, tempfile
+    >>> saved = os.environ.get("LABKIT_CACHE")
     >>> os.environ["LABKIT_CACHE"] = tempfile.mkdtemp()
     >>> artifact("demo", {"n": 3}, lambda: b"abc")
     (b'abc', False)
     >>> artifact("demo", {"n": 3}, lambda: b"never called")
     (b'abc', True)
-    >>> del os.environ["LABKIT_CACHE"]
+    >>> _ = os.environ.pop("LABKIT_CACHE") if saved is None else os.environ.update(LABKIT_CACHE=saved)
     """
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
         raise ValueError(f"name must be a non-empty string of letters, digits, '-', '_' or '.', "
