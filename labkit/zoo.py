@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,51 @@ def trained(recipe: Recipe = COURSE_CNN, *, retrain: bool = False) -> ZooModel:
     tmp_meta.write_text(json.dumps(meta, indent=1))
     os.replace(tmp_meta, meta_path)
     return ZooModel(keras.models.load_model(path), recipe, False, seconds, path)
+
+
+def artifact(name: str, key: Mapping[str, Any], make: Callable[[], bytes]) -> tuple[bytes, bool]:
+    """Bytes derived from zoo models (a fine-tuned ``.tflite``, a JSON of counts), cached.
+
+    ``make()`` runs only when the cache has no file for ``name`` and ``key`` (a JSON-able
+    mapping of everything that decides the bytes, e.g. a recipe's :meth:`Recipe.key` and the
+    fine-tuning settings); the file name hashes ``name``, ``key``, the TensorFlow version
+    and :data:`ZOO_VERSION`. The write is atomic, like :func:`trained`'s. Returns the bytes
+    and whether they came from the cache.
+
+    Example
+    -------
+    >>> import os, tempfile
+    >>> saved = os.environ.get("LABKIT_CACHE")
+    >>> os.environ["LABKIT_CACHE"] = tempfile.mkdtemp()
+    >>> artifact("demo", {"n": 3}, lambda: b"abc")
+    (b'abc', False)
+    >>> artifact("demo", {"n": 3}, lambda: b"never called")
+    (b'abc', True)
+    >>> _ = os.environ.pop("LABKIT_CACHE") if saved is None else os.environ.update(LABKIT_CACHE=saved)
+    """
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
+        raise ValueError(f"name must be a non-empty string of letters, digits, '-', '_' or '.', "
+                         f"got {name!r}")
+    if not isinstance(key, Mapping):
+        raise TypeError(f"key must be a mapping (a dict), got {type(key).__name__}")
+    if not callable(make):
+        raise TypeError(f"make must be a function returning bytes, got {type(make).__name__}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tf_version = version("tensorflow")
+    except PackageNotFoundError:  # pragma: no cover
+        tf_version = ""
+    text = json.dumps({"name": name, "key": dict(key), "tf": tf_version, "zoo": ZOO_VERSION},
+                      sort_keys=True, default=str)
+    path = zoo_dir() / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:20]}.bin"
+    if path.exists():
+        return path.read_bytes(), True
+    data = make()
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"make must return bytes, got {type(data).__name__}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.bin")
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, path)  # atomic: a concurrent reader sees no file or the whole one
+    return bytes(data), False

@@ -33,13 +33,14 @@ from labkit import (
     pruning,
     quantization,
     stats,
+    tradeoffs,
     training,
     validate,
 )
 from labkit.data import Dataset
 
 MODULES = (quantization, convert, pruning, compression, fitting, models, plots, training, stats,
-           validate)
+           validate, tradeoffs)
 LABKIT = Path(validate.__file__).parent
 
 # Public functions left out, and why: they need TensorFlow (a Keras model or a converter)
@@ -67,6 +68,9 @@ NOT_COVERED = {
     "training": {"random_shift", "compile_inplace", "clone", "accuracy"},
     "stats": set(),
     "validate": set(),
+    # the sweep: trains, converts and times models (tests/test_tradeoffs.py), or draws
+    "tradeoffs": {"build_sweep", "warm_cache", "cold_build_seconds", "arena", "measure",
+                  "throughput", "throughput_grid", "plot_front"},
 }
 
 # --------------------------------------------------------------------------------------
@@ -144,8 +148,8 @@ LISTS_OF_ARRAYS = st.one_of(
 )
 SPARSITY_LISTS = st.one_of(st.just(5), st.none(), st.just("0.5"), st.just({0.5}),
                            fractions("[0, 1)").map(lambda bad: [0.0, bad, 0.5]))
-NOT_A_CHOICE = st.one_of(WRONG_KIND, st.text(min_size=1, max_size=8)
-                         .filter(lambda s: s not in ("adam", "sgd", "good_fit", "a", "b")))
+NOT_A_CHOICE = st.one_of(WRONG_KIND, st.text(min_size=1, max_size=8)).filter(
+    lambda s: not isinstance(s, str) or s not in ("adam", "sgd", "good_fit", "a", "b"))
 NOT_MODELS = st.one_of(WRONG_KIND, st.just("model.keras"), st.just(Path("m.h5")), st.just(type))
 NOT_TFLITE = st.one_of(WRONG_KIND, st.just(Path("m.tflite")), st.just("m.tflite"),
                        st.binary(max_size=12).filter(lambda b: b[4:8] != b"TFL3"))
@@ -188,6 +192,9 @@ CODE_LENGTHS = st.one_of(st.none(), st.just([1, 2]), st.just({}), st.just({"a": 
                          st.just({"a": 1.0}), st.just({"a": 1, "b": 1, "c": 1}))
 ACC = stats.accuracy_from_counts(5, 6)
 COMPARISON = stats.compare(PREDICTIONS == LABELS, np.ones(6, bool))
+lt = tradeoffs
+CANDIDATES = [{"name": "a", "size_bytes": 100, "latency_ms": 0.5, "accuracy": 0.9}]
+LIMITS = reals(0).filter(lambda x: x is not None)  # None is a valid limit: no limit
 CASES = [
     # quantization
     Case(q.integer_range, {"bits": 8}, {"bits": ints(2, 16)}),
@@ -382,6 +389,20 @@ CASES = [
          {"n": ints(0), "split": st.just((0.5, 0.6, -0.1))}),
     Case(v.check_model_bytes, {"model_bytes": TFLITE, "name": "the_arg"},
          {"model_bytes": NOT_TFLITE}, shown_as={"model_bytes": "the_arg"}),
+    # tradeoffs
+    Case(lt.pareto_front, {"costs": [1.0, 2.0, 3.0], "scores": [0.5, 0.6, 0.7]},
+         {"costs": arrays((3,), ndims=(1,)), "scores": arrays((3,), ndims=(1,))}),
+    Case(lt.select_model, {"candidates": CANDIDATES, "max_size_bytes": 500, "max_latency_ms": 1.0,
+                           "min_accuracy": 0.5},
+         {"candidates": st.one_of(WRONG_KIND, st.just([{"name": "a"}])),
+          "max_size_bytes": LIMITS, "max_latency_ms": LIMITS, "min_accuracy": LIMITS}),
+    Case(lt.claim_verdict, {"measured": 3.5, "claimed_low": 3.0, "claimed_high": 4.0},
+         {"measured": reals(), "claimed_low": reals(), "claimed_high": reals()}),
+    Case(lt.accuracy_claim, {"comparison": COMPARISON, "low_points": 1.0, "high_points": 5.0},
+         {"comparison": WRONG_KIND, "low_points": reals(0, 100), "high_points": reals(1, 100)}),
+    Case(lt.speed_claim, {"speedups": [3.2, 3.9], "low": 3.0, "high": 4.0},
+         {"speedups": arrays((2,), ndims=(1,)), "low": reals(), "high": reals()},
+         shown_as={"low": "claimed_low", "high": "claimed_high"}),
 ]
 PAIRS = [(case, arg) for case in CASES for arg in case.bad]
 
@@ -405,7 +426,7 @@ def test_every_public_function_is_accounted_for():
         missing = public - covered - NOT_COVERED[key]
         assert not missing, f"{key}: add a Case (or a reason in NOT_COVERED) for {missing}"
         assert not (NOT_COVERED[key] - public), f"{key}: NOT_COVERED lists unknown names"
-    assert len({case.id for case in CASES}) == 65  # functions covered (the report quotes it)
+    assert len({case.id for case in CASES}) == 70  # functions covered (the report quotes it)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.runs], ids=lambda c: c.id)
