@@ -27,7 +27,7 @@ NOTEBOOKS = sorted(p.name for p in (REPO / "solutions").glob("[0-9][0-9]_*.ipynb
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 RUN_TIMEOUT_S = 300
-WIDGET_NOTEBOOKS = {"01", "02", "03", "04", "06", "07", "08", "09"}  # controls and tqdm bars
+WIDGET_NOTEBOOKS = {"01", "02", "03", "04", "05", "06", "07", "08", "09"}  # controls and tqdm bars
 
 if not (CHROMIUM and DRIVER):
     print("\n*** test_browser: SKIPPED — no Chromium/ChromeDriver (apt-get install chromium "
@@ -189,7 +189,7 @@ CASES = [("notebooks", n) for n in NOTEBOOKS] + [("solutions", n) for n in NOTEB
 
 
 @pytest.mark.parametrize("folder, name", CASES)
-def test_notebook_runs_in_jupyterlab(lab, folder, name):
+def test_notebook_runs_in_jupyterlab(warm_zoo, lab, folder, name):
     saved, shot = _run_all(lab, f"{folder}/{name}")
     driver = lab["driver"]
     assert _errors(saved) == [], f"{folder}/{name}: error outputs ({shot})"

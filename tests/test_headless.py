@@ -95,7 +95,7 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 @pytest.mark.parametrize("folder", ["solutions", "notebooks"])
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_runs_headless_clean_fast_and_without_stalls(folder, name, tmp_path):
+def test_runs_headless_clean_fast_and_without_stalls(warm_zoo, folder, name, tmp_path):
     nb, seconds, stalls, sent = execute_with_timings(REPO / folder / name, tmp_path)
     assert error_outputs(nb) == []
     extra = sorted(set(sent) - CLIENT_REQUESTS)
@@ -114,7 +114,7 @@ def _run(cmd: list[str], cwd: Path) -> float:
     return time.monotonic() - start
 
 
-def test_nbconvert_execute(tmp_path):
+def test_nbconvert_execute(warm_zoo, tmp_path):
     bin_dir = Path(sys.executable).parent
     seconds = _run([str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
                     str(REPO / "solutions" / EXTRA_RUNNERS_ON), "--output-dir", str(tmp_path)],
@@ -123,7 +123,7 @@ def test_nbconvert_execute(tmp_path):
     assert error_outputs(nb) == [] and seconds < BUDGET_S + 15
 
 
-def test_papermill(tmp_path):
+def test_papermill(warm_zoo, tmp_path):
     bin_dir = Path(sys.executable).parent
     out = tmp_path / EXTRA_RUNNERS_ON
     seconds = _run([str(bin_dir / "papermill"), "--no-progress-bar",
