@@ -41,7 +41,7 @@ from labkit.data import Dataset
 
 MODULES = (quantization, convert, pruning, compression, fitting, models, plots, training, stats,
            validate, tradeoffs)
-LABKIT = Path(validate.__file__).parent
+LABKIT = Path(validate.__file__).parents[1]
 
 # Public functions left out, and why: they need TensorFlow (a Keras model or a converter)
 # before their checks matter, or they draw figures/widgets from results of those.
