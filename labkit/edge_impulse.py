@@ -34,7 +34,6 @@ import io
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -56,27 +55,10 @@ PROFILE_FIELDS = ("variant", "device", "tfliteFileSizeBytes", "isSupportedOnMcu"
 
 def micro_arena_bytes(model_bytes: bytes) -> int:
     """Bytes of tensor arena TFLite Micro really allocates for the model (after one invoke),
-    as its ``RecordingMicroAllocator`` reports them."""
-    import numpy as np
-    from tflite_micro.python.tflite_micro import runtime as micro
+    as its ``RecordingMicroAllocator`` reports them: :func:`labkit.runtime.arena_bytes`."""
+    from labkit.runtime import arena_bytes
 
-    from labkit.runtime import Micro
-    from labkit.runtime.backend import capture_native_stderr
-
-    model_bytes = check_model_bytes(model_bytes)
-    handle = Micro().load(model_bytes)
-    interp = handle.interpreter
-    for i in range(handle.num_inputs):
-        detail = interp.get_input_details(i)
-        interp.set_input(np.zeros(detail["shape"], detail["dtype"]), i)
-    with capture_native_stderr() as text:
-        interp.invoke()
-        interp.print_allocations()
-    found = re.search(r"Arena allocation total (\d+) bytes", text[0] if text else "")
-    if found is None:
-        raise RuntimeError("TFLite Micro did not report its arena usage "
-                           f"({micro.__name__}.Interpreter.print_allocations)")
-    return int(found.group(1))
+    return arena_bytes(check_model_bytes(model_bytes))
 
 
 def offline_profile(model_bytes: bytes, device: Any) -> dict[str, Any]:

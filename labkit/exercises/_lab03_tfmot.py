@@ -66,9 +66,11 @@ def _fresh_model() -> Any:
 
 
 def _cases(ctx: TestContext) -> list[tuple[float, int]]:
-    """The fixed edge case and a random one: a target sparsity, an end_step (multiple of 10)."""
-    return [_EDGE, (float(ctx.rng.choice([0.5, 0.55, 0.65, 0.7, 0.75])),
-                    int(ctx.rng.choice([40, 60, 70, 80, 90])))]
+    """The fixed edge case and a random one: a target sparsity, an end_step (multiple of 10).
+
+    The edge case separates the typical mistakes; the random one comes from four cases only,
+    because the judge fine-tunes every distinct model it gets (seconds each)."""
+    return [_EDGE, (float(ctx.rng.choice([0.5, 0.7])), int(ctx.rng.choice([40, 80])))]
 
 
 def _wrapped_model(ctx: TestContext, target: float, end_step: int) -> Any:
@@ -134,10 +136,16 @@ def _tfmot_layers(ctx: TestContext) -> None:
 
 
 def _model_key(model: Any) -> tuple:
+    """The model's architecture and weights, with Keras' automatic name counters
+    (``sequential_12``, ``input_3``) taken out: the same answer gives the same key."""
     import hashlib
     import json
+    import re
 
-    digest = hashlib.sha256(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
+    config = json.dumps(model.get_config(), sort_keys=True, default=str)
+    config = re.sub(r'"name": "(sequential|input|input_layer|functional|model)_\d+"',
+                    r'"name": "\1"', config)
+    digest = hashlib.sha256(config.encode())
     for w in model.get_weights():
         digest.update(np.ascontiguousarray(w).tobytes())
     return (digest.hexdigest(),)
