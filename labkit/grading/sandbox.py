@@ -156,14 +156,16 @@ def bwrap_command(labkit_copy: Path, judge_dir: Path, *, uid: int | None) -> lis
     parents = sorted({p for _, dest in binds for p in dest.parents if p != Path("/")
                       and not any(p == s or s in p.parents for s in system)},
                      key=lambda p: len(p.parts))
+    # the private /tmp and home first: an interpreter or labkit that lives under /tmp (a
+    # checkout and venv in /tmp) is bound on top of them instead of being hidden by them
+    for folder in ("/tmp", "/home/student"):
+        cmd += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", folder]
     for parent in parents:  # bwrap would make them 0700: unreadable for the sandbox's uid
         cmd += ["--perms", "0755", "--dir", str(parent)]
     for source, dest in binds:
         cmd += ["--ro-bind", str(source), str(dest)]
     cmd += ["--ro-bind", str(judge_dir), "/judge"]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
-    for folder in ("/tmp", "/home/student"):
-        cmd += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", folder]
     for key, value in _environment(home="/home/student", tmp="/tmp").items():
         cmd += ["--setenv", key, value]
     cmd += ["--chdir", "/home/student"]
