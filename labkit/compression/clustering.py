@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from labkit.compression.sharing import kmeans_codebook
+from labkit.training import clone, compile_inplace
 from labkit.validate import check_int, check_keras_model, check_sparsity
 
 
@@ -19,19 +20,14 @@ def _keras() -> Any:
 
 
 def _compile(model: Any, learning_rate: float = 1e-3) -> Any:
-    keras = _keras()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    compile_inplace(model, learning_rate=learning_rate)
     return model
 
 
 def copy_model(model: Any) -> Any:
     """A compiled copy of ``model`` with the same weights (changing it leaves ``model`` alone)."""
     check_keras_model(model, built=True)
-    keras = _keras()
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    return _compile(clone)
+    return clone(model)
 
 
 def kernel_layers(model: Any) -> list[str]:
